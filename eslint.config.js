@@ -1,0 +1,35 @@
+// Lint rules: the recommended sets of ESLint and typescript-eslint, type-aware,
+// plus the rule that keeps the Kafka client behind src/kafka/.
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+export default tseslint.config(
+  { ignores: ['node_modules/', '.cache/', 'dist/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@platformatic/kafka', message: 'Only src/kafka/ talks to the Kafka client; import from src/kafka/index.ts.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/kafka/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+)
