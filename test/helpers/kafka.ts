@@ -4,6 +4,7 @@
  * exports its address in KAFKA_BROKERS before any test file starts.
  */
 import { randomBytes } from 'node:crypto'
+import { KafkaConsumer, type ConsumedMessageWithSource, type ConsumerOptions } from '../../src/kafka/index.ts'
 
 /** The bootstrap brokers of the broker under test, e.g. `['127.0.0.1:19092']`. */
 export function testBrokers(): string[] {
@@ -17,4 +18,32 @@ export function testBrokers(): string[] {
 /** A topic, group or transactional id no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+}
+
+/**
+ * Reads `topic` from the beginning with a fresh group until `count` messages arrived, then waits
+ * `settleMs` more to catch any extra message (a duplicate or something that should be invisible).
+ */
+export async function readTopic(
+  topic: string,
+  count: number,
+  options: Partial<ConsumerOptions> & { settleMs?: number; timeoutMs?: number } = {},
+): Promise<ConsumedMessageWithSource[]> {
+  const consumer = new KafkaConsumer({ brokers: testBrokers(), groupId: uniqueName('reader'), topics: [topic], ...options })
+  const received: ConsumedMessageWithSource[] = []
+  const deadline = Date.now() + (options.timeoutMs ?? 30_000)
+  let settleUntil = count === 0 ? Date.now() + (options.settleMs ?? 3000) : Number.POSITIVE_INFINITY
+  const timer = setInterval(() => {
+    if (Date.now() > deadline || Date.now() > settleUntil) void consumer.close()
+  }, 50)
+  try {
+    for await (const message of consumer.messages()) {
+      received.push(message)
+      if (received.length === count) settleUntil = Date.now() + (options.settleMs ?? 500)
+    }
+  } finally {
+    clearInterval(timer)
+    await consumer.close()
+  }
+  return received
 }
