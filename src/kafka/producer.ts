@@ -53,7 +53,10 @@ export class KafkaProducer {
       idempotent: idempotent || options.transactionalId !== undefined,
       acks: ACKS[options.acks ?? 'all'],
       compression: options.compression ?? 'none',
-      ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId }),
+      // -1/-1 asks the coordinator for the id of this transactional id as a new session. The
+      // client's default (0/0) reads as "I am producer 0", which the coordinator fences as soon as
+      // the transactional id was ever used: a restarted instance could then never start again.
+      ...(options.transactionalId === undefined ? {} : { transactionalId: options.transactionalId, producerId: -1n, producerEpoch: -1 }),
       serializers: { headerKey: stringSerializer },
     })
   }
