@@ -83,19 +83,19 @@ describe('transactions', () => {
       let batch: ConsumedMessageWithSource[] = []
       let processed = 0
       try {
-      for await (const message of consumer.messages()) {
-        batch.push(message)
-        processed++
-        if (batch.length === 5 || processed === limit) {
-          const transaction = await producer.beginTransaction()
-          await transaction.send(batch.map((consumed) => ({ topic: output, key: consumed.key, value: Buffer.from(`out-${consumed.value?.toString()}`) })))
-          await transaction.sendOffsets(consumer, batch)
-          if (abortLast && processed === limit) await transaction.abort()
-          else await transaction.commit()
-          batch = []
+        for await (const message of consumer.messages()) {
+          batch.push(message)
+          processed++
+          if (batch.length === 5 || processed === limit) {
+            const transaction = await producer.beginTransaction()
+            await transaction.send(batch.map((consumed) => ({ topic: output, key: consumed.key, value: Buffer.from(`out-${consumed.value?.toString()}`) })))
+            await transaction.sendOffsets(consumer, batch)
+            if (abortLast && processed === limit) await transaction.abort()
+            else await transaction.commit()
+            batch = []
+          }
+          if (processed === limit) break
         }
-        if (processed === limit) break
-      }
       } finally {
         await consumer.close()
         await producer.close()
