@@ -38,6 +38,7 @@ import {
   Producer,
 } from '@platformatic/kafka'
 import { CompressionTypes, Kafka, logLevel, Partitioners, type LogEntry } from 'kafkajs'
+import { KafkaConsumer, KafkaProducer } from '../src/kafka/index.ts'
 import { defineBenchmark } from './lib/benchmark.ts'
 import type { ReportedFigure, SetupFacts } from './lib/figures.ts'
 import { DeliveryCheck, KEY_BYTES, messageKey, messageValue } from './lib/messages.ts'
@@ -223,6 +224,61 @@ function kafkajsClient(brokers: string[], progress: (line: string) => void): Raw
 }
 
 /** Each partition's log end offset (high watermark), read through an admin client. */
+/**
+ * Sluice's own layer (src/kafka) over @platformatic/kafka, driven as Sluice's pipelines drive it:
+ * the same batches, but one request in flight (the layer serialises sends, see producer.ts), and
+ * messages read in batches (`consumer.batches()`), as the Application reads them.
+ */
+function sluiceClient(brokers: string[]): RawClient {
+  const producer = new KafkaProducer({ brokers, clientId: 'sluice-bench-sluice' })
+  return {
+    name: 'sluice',
+    package: `sluice src/kafka over ${packageVersion('@platformatic/kafka')}`,
+    async produce(topic, count) {
+      const started = now()
+      await sendInBatches(count, BATCH_MESSAGES, SENDS_IN_FLIGHT, async (first, size) => {
+        const messages = new Array<{ topic: string; key: Buffer; value: Buffer }>(size)
+        for (let i = 0; i < size; i++) messages[i] = { topic, key: messageKey(first + i), value }
+        await producer.send(messages)
+      })
+      return now() - started
+    },
+    async consume(topic, check) {
+      let assignedAt: number | undefined
+      const consumer = new KafkaConsumer({
+        brokers,
+        clientId: 'sluice-bench-sluice',
+        groupId: `sluice-bench-${topic}-${Date.now()}`,
+        topics: [topic],
+        maxWaitMs: FETCH_MAX_WAIT_MS,
+        onAssigned: () => {
+          assignedAt ??= now()
+        },
+      })
+      const asked = now()
+      const watchdog = stallWatchdog(STALL_MS, () => check.received, () => `sluice consumer of ${topic} has ${check.received}/${check.total} messages`)
+      const reading = (async () => {
+        for await (const batch of consumer.batches()) {
+          for (const message of batch) check.record(message.partition, Number(message.offset), message.key ?? Buffer.alloc(0), message.value?.length ?? 0)
+          if (check.received === check.total) return now()
+        }
+        throw new Error('the sluice consumer stopped before every message arrived')
+      })()
+      try {
+        const finished = await Promise.race([reading, watchdog.promise])
+        if (assignedAt === undefined) throw new Error('the sluice consumer never reported its assignment')
+        return { joinMs: assignedAt - asked, fetchMs: finished - assignedAt }
+      } finally {
+        watchdog.stop()
+        await consumer.close()
+      }
+    },
+    async close() {
+      await producer.close()
+    },
+  }
+}
+
 async function endOffsets(admin: Admin, topic: string): Promise<number[]> {
   const listed = await admin.listOffsets({
     topics: [{ name: topic, partitions: Array.from({ length: PARTITIONS }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST })) }],
@@ -260,7 +316,7 @@ export default defineBenchmark({
     const bytes = messages * (KEY_BYTES + VALUE_BYTES)
     const runId = `${Date.now().toString(36)}`
     const admin = new Admin({ clientId: 'sluice-bench-admin', bootstrapBrokers: kafkaBrokers })
-    const clients = [platformaticClient(kafkaBrokers), kafkajsClient(kafkaBrokers, progress)]
+    const clients = [platformaticClient(kafkaBrokers), sluiceClient(kafkaBrokers), kafkajsClient(kafkaBrokers, progress)]
     const topics = new Map(clients.map((client) => [client.name, { warmup: `bench-limit-warmup-${client.name}-${runId}`, measured: `bench-limit-${client.name}-${runId}` }]))
     const allTopics = [...topics.values()].flatMap((t) => [t.warmup, t.measured])
     const topicsOf = (client: RawClient): { warmup: string; measured: string } => {

@@ -6,7 +6,7 @@
  * (it re-sends a whole request under a new producer id); one request in flight cannot hit that,
  * and batching keeps the throughput (see bench/kafka-limit).
  */
-import { Producer as ClientProducer, ProduceAcks, stringSerializer } from '@platformatic/kafka'
+import { compatibilityPartitioner, Producer as ClientProducer, ProduceAcks, stringSerializer } from '@platformatic/kafka'
 import { SluiceError } from '../errors.ts'
 import { clientConnection, secretsOf, type KafkaConnectionOptions } from './connection.ts'
 import { wrapKafkaError } from './errors.ts'
@@ -53,6 +53,9 @@ export class KafkaProducer {
       idempotent: idempotent || options.transactionalId !== undefined,
       acks: ACKS[options.acks ?? 'all'],
       compression: options.compression ?? 'none',
+      // murmur2 of the key, as the Java client, Kafka Streams and Kafka Connect partition: a key
+      // written by Sluice lands on the same partition as when any of them writes it.
+      partitioner: compatibilityPartitioner,
       // -1/-1 asks the coordinator for the id of this transactional id as a new session. The
       // client's default (0/0) reads as "I am producer 0", which the coordinator fences as soon as
       // the transactional id was ever used: a restarted instance could then never start again.
