@@ -38,7 +38,7 @@ export interface ConsumerOptions extends KafkaConnectionOptions {
 }
 
 /** Messages a batch holds at most before fetching pauses. */
-const MAX_BATCH = 5000
+const MAX_BATCH = 50_000
 
 export class KafkaConsumer {
   /** @internal The client consumer, for transactions that commit this group's offsets. */
