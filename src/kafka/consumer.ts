@@ -37,6 +37,14 @@ export interface ConsumerOptions extends KafkaConnectionOptions {
   onRevoked?: (partitions: TopicPartition[]) => void
 }
 
+export interface BatchOptions {
+  /**
+   * Yield an empty batch when nothing arrived for this many ms, so that a processing loop gets
+   * control back on a quiet topic (to commit on time, or to stop). Default: wait for messages.
+   */
+  idleMs?: number
+}
+
 /** Messages a batch holds at most before fetching pauses. */
 const MAX_BATCH = 50_000
 
@@ -84,7 +92,7 @@ export class KafkaConsumer {
    * starting after the group's committed offsets (or at `autoOffsetReset`). Ends when `close()`
    * is called. Batches keep the per-message cost to a loop iteration: no promise per message.
    */
-  async *batches(): AsyncGenerator<ConsumedMessageWithSource[]> {
+  async *batches(options: BatchOptions = {}): AsyncGenerator<ConsumedMessageWithSource[]> {
     const stream = await this.#start()
     let buffer: ConsumedMessageWithSource[] = []
     let ended = false
@@ -118,8 +126,18 @@ export class KafkaConsumer {
         throw wrapKafkaError(failure, `Consuming for group "${this.#options.groupId}"`, 'KAFKA_CONSUME', secretsOf(this.#options), this.#options.brokers)
       } else if (ended) {
         return
-      } else {
+      } else if (options.idleMs === undefined) {
         await new Promise<void>((resolve) => (wake = resolve))
+      } else {
+        const idle = options.idleMs
+        let timer: NodeJS.Timeout | undefined
+        const arrived = await new Promise<boolean>((resolve) => {
+          wake = () => resolve(true)
+          timer = setTimeout(() => resolve(false), idle)
+        })
+        clearTimeout(timer)
+        wake = undefined
+        if (!arrived) yield []
       }
     }
   }

@@ -61,8 +61,26 @@ function hasNetworkCause(error: unknown): boolean {
 
 function describe(error: unknown): string {
   if (error instanceof MultipleErrors) {
-    const inner = error.errors.map((item: unknown) => describe(item)).filter((text) => text.length > 0)
+    // One failed request per partition often repeats the same broker error: say each once, with a count.
+    const counts = new Map<string, number>()
+    for (const item of error.errors as unknown[]) {
+      const text = describe(item)
+      if (text.length > 0) counts.set(text, (counts.get(text) ?? 0) + 1)
+    }
+    const inner = [...counts].map(([text, count]) => (count > 1 ? `${text} (×${count})` : text))
     return inner.length > 0 ? `${error.message}: ${inner.join('; ')}` : error.message
   }
   return error instanceof Error ? error.message : String(error)
+}
+
+/** Broker errors that mean "this consumer is no longer the group member that read these messages". */
+const MEMBERSHIP_LOST = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'FENCED_MEMBER_EPOCH', 'STALE_MEMBER_EPOCH'])
+
+/**
+ * True when an offset commit (plain or transactional) was refused because the group rebalanced
+ * since the messages were read: the work must be given up and the partitions read again from
+ * their committed offsets. This is how Kafka fences a consumer that lost its partitions.
+ */
+export function isGroupMembershipLost(error: unknown): boolean {
+  return protocolErrorNames(error instanceof SluiceError && error.cause !== undefined ? error.cause : error).some((name) => MEMBERSHIP_LOST.has(name))
 }

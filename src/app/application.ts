@@ -1,0 +1,278 @@
+/**
+ * Application: what a user creates to run pipelines. It defines topics, hands out dataframes, and
+ * `run()`s them: one consumer group member reads every source topic, the compiled pipelines
+ * process each message, and checkpoints commit output and offsets together (see checkpoint.ts).
+ */
+import { StreamingDataFrame, Topology } from '../dataframe/index.ts'
+import { SluiceError } from '../errors.ts'
+import {
+  isGroupMembershipLost,
+  KafkaAdmin,
+  KafkaConsumer,
+  KafkaProducer,
+  type Compression,
+  type ConsumedMessageWithSource,
+  type KafkaConnectionOptions,
+} from '../kafka/index.ts'
+import { createLogger, type Logger, type LogLevel } from '../observability/logger.ts'
+import { AtLeastOnceCheckpoint, TransactionalCheckpoint, type Checkpoint } from './checkpoint.ts'
+import { persistentInstanceId } from './instance-id.ts'
+import { RecordProcessor, type ProcessingCounters } from './record-processor.ts'
+import { defineInternalTopic, defineTopic, newTopicOf, type AppTopic, type TopicOptions } from './topics.ts'
+
+export type ProcessingGuarantee = 'exactly-once' | 'at-least-once'
+
+export interface ApplicationOptions extends KafkaConnectionOptions {
+  /**
+   * Names the application: its consumer group, the prefix of its internal topics and of its
+   * transactional ids. Instances with the same id share the work of their topics' partitions.
+   */
+  applicationId: string
+  /** Default 'exactly-once'. */
+  processingGuarantee?: ProcessingGuarantee
+  /** A checkpoint commits at least this often, in ms. Default 1000. */
+  commitIntervalMs?: number
+  /** Also commit after this many input messages (0: only by interval). Default 0. */
+  commitEvery?: number
+  /** Where partitions without committed offsets start. Default 'earliest'. */
+  autoOffsetReset?: 'earliest' | 'latest'
+  /** Folder for this instance's id (and, with stateful steps, its state). Default `./state`. */
+  stateDir?: string
+  /** This instance's id; default: made once and kept in `stateDir`. Two instances must not share one. */
+  instanceId?: string
+  /** Producer tuning for output records. */
+  producer?: { compression?: Compression; lingerMs?: number; batchSize?: number }
+  /** Consumer tuning. */
+  consumer?: { sessionTimeoutMs?: number; heartbeatIntervalMs?: number; fetchMaxBytes?: number; fetchMaxBytesPerPartition?: number }
+  /** Default: pino JSON lines on stderr at `logLevel`. */
+  logger?: Logger
+  logLevel?: LogLevel
+  /** Stop gracefully on SIGINT and SIGTERM. Default true. */
+  handleSignals?: boolean
+}
+
+export interface ApplicationStats extends ProcessingCounters {
+  checkpoints: number
+  /** Checkpoints given up because the group rebalanced under them (their input is read again). */
+  abortedCheckpoints: number
+}
+
+export class Application {
+  readonly options: Readonly<ApplicationOptions>
+  readonly #topology: Topology
+  readonly #topics = new Map<string, AppTopic<unknown, unknown>>()
+  readonly #logger: Logger
+  readonly #stats: ApplicationStats = { processed: 0, skipped: 0, deadLettered: 0, tombstones: 0, checkpoints: 0, abortedCheckpoints: 0 }
+  #processor: RecordProcessor | undefined
+  #running = false
+  #stopRequested = false
+
+  constructor(options: ApplicationOptions) {
+    validateOptions(options)
+    this.options = options
+    this.#topology = new Topology(`${options.applicationId}-repartition-`)
+    this.#logger = (options.logger ?? createLogger(options.logLevel)).child({ applicationId: options.applicationId })
+  }
+
+  /** Defines a topic: its serializers, the settings to create it with, and its error policy. */
+  topic<K = string, V = unknown>(name: string, options: TopicOptions<K, V> = {}): AppTopic<K, V> {
+    if (this.#topics.has(name)) {
+      throw new SluiceError('APP_CONFIG', `app.topic("${name}") was called twice`, { fix: 'Define each topic once and reuse the object it returns.' })
+    }
+    const topic = defineTopic(name, options)
+    this.#topics.set(name, topic)
+    const policy = topic.onError
+    if (typeof policy === 'object' && !this.#topics.has(policy.deadLetterTopic)) {
+      this.#topics.set(policy.deadLetterTopic, defineTopic<unknown, unknown>(policy.deadLetterTopic, { config: { partitions: topic.config.partitions ?? 1 } }))
+    }
+    return topic
+  }
+
+  /** A dataframe of the records of `topic`; its steps run when the application runs. */
+  dataframe<K, V>(topic: AppTopic<K, V>): StreamingDataFrame<V, K> {
+    if (this.#topics.get(topic.name) !== (topic as AppTopic<unknown, unknown>)) {
+      throw new SluiceError('APP_CONFIG', `app.dataframe() got topic "${topic.name}", which this application did not define`, {
+        fix: 'Pass a topic made by app.topic() of the same application.',
+      })
+    }
+    return new StreamingDataFrame<V, K>(this.#topology, this.#topology.addSource(topic))
+  }
+
+  /** Counters since `run()` began. */
+  stats(): Readonly<ApplicationStats> {
+    return { ...this.#stats, ...this.#processor?.counters }
+  }
+
+  /**
+   * Creates missing topics, then processes until `stop()` (or SIGINT/SIGTERM), then commits a last
+   * checkpoint and closes everything. Rejects with a SluiceError when processing cannot go on.
+   */
+  async run(): Promise<void> {
+    if (this.#running) throw new SluiceError('APP_CONFIG', 'app.run() is already running', { fix: 'Call run() once; stop() ends it.' })
+    this.#running = true
+    this.#stopRequested = false
+    const onSignal = () => this.stop()
+    if (this.options.handleSignals ?? true) {
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+    }
+    const producer = this.#newProducer()
+    try {
+      await this.#createTopics()
+      this.#processor = new RecordProcessor(this.#topology, this.#topics, this.#logger)
+      if (this.#processor.sourceTopics.length === 0) {
+        throw new SluiceError('APP_CONFIG', 'app.run() has no pipeline to run', { fix: 'Create one with app.dataframe(app.topic("…")) before run().' })
+      }
+      this.#logger.info({ topics: this.#processor.sourceTopics, guarantee: this.#guarantee }, 'application starting')
+      while (!this.#stopRequested) await this.#runConsumer(producer, this.#processor)
+      this.#logger.info(this.stats(), 'application stopped')
+    } finally {
+      process.removeListener('SIGINT', onSignal)
+      process.removeListener('SIGTERM', onSignal)
+      await producer.close().catch(() => undefined)
+      this.#running = false
+    }
+  }
+
+  /** Asks `run()` to finish: it commits what was processed, closes, and resolves. */
+  stop(): void {
+    this.#stopRequested = true
+  }
+
+  get #guarantee(): ProcessingGuarantee {
+    return this.options.processingGuarantee ?? 'exactly-once'
+  }
+
+  /**
+   * One consumer's life: reads, processes and checkpoints until stop, or until the group
+   * rebalanced under uncommitted work, which is then given up and read again by a new consumer.
+   */
+  async #runConsumer(producer: KafkaProducer, processor: RecordProcessor): Promise<void> {
+    let assignmentChanged = false
+    const consumer = this.#newConsumer(processor.sourceTopics, () => (assignmentChanged = true))
+    const checkpoint: Checkpoint = this.#guarantee === 'exactly-once' ? new TransactionalCheckpoint(producer, consumer) : new AtLeastOnceCheckpoint(producer, consumer)
+    const commitIntervalMs = this.options.commitIntervalMs ?? 1000
+    const commitEvery = this.options.commitEvery ?? 0
+    let lastCommit = Date.now()
+    const commit = async () => {
+      await checkpoint.commit()
+      this.#stats.checkpoints++
+      lastCommit = Date.now()
+    }
+    try {
+      for await (const batch of consumer.batches({ idleMs: Math.min(100, commitIntervalMs) })) {
+        if (assignmentChanged) {
+          // Input read before a rebalance may belong to another member now: give it up unless nothing is pending.
+          if (checkpoint.consumedCount > 0) throw new RebalancedUnderWork()
+          assignmentChanged = false
+        }
+        for (const message of batch) {
+          this.#processOne(processor, message, checkpoint)
+          if (commitEvery > 0 && checkpoint.consumedCount >= commitEvery) await commit()
+        }
+        if (this.#stopRequested) break
+        if (Date.now() - lastCommit >= commitIntervalMs) await commit()
+      }
+      await commit()
+    } catch (error) {
+      await checkpoint.abort().catch(() => undefined)
+      if (!(error instanceof RebalancedUnderWork) && !isGroupMembershipLost(error)) throw error
+      this.#stats.abortedCheckpoints++
+      this.#logger.info('the group rebalanced under an open checkpoint: it was aborted, and its input is read again from the committed offsets')
+    } finally {
+      await consumer.close().catch(() => undefined)
+    }
+  }
+
+  #processOne(processor: RecordProcessor, message: ConsumedMessageWithSource, checkpoint: Checkpoint): void {
+    processor.process(message, checkpoint)
+    checkpoint.consumed(message)
+  }
+
+  #newProducer(): KafkaProducer {
+    const exactlyOnce = this.#guarantee === 'exactly-once'
+    const transactionalId = exactlyOnce ? `${this.options.applicationId}-${this.#instanceId()}` : undefined
+    return new KafkaProducer({
+      ...this.#connection(),
+      ...(transactionalId === undefined ? {} : { transactionalId }),
+      ...this.options.producer,
+    })
+  }
+
+  #newConsumer(topics: string[], onAssignmentChange: () => void): KafkaConsumer {
+    return new KafkaConsumer({
+      ...this.#connection(),
+      groupId: this.options.applicationId,
+      topics,
+      isolationLevel: 'read_committed',
+      autoOffsetReset: this.options.autoOffsetReset ?? 'earliest',
+      groupInstanceId: `${this.options.applicationId}-${this.#instanceId()}`,
+      ...this.options.consumer,
+      onAssigned: (partitions) => {
+        onAssignmentChange()
+        this.#logger.info({ partitions }, 'partitions assigned')
+      },
+      onRevoked: (partitions) => {
+        onAssignmentChange()
+        this.#logger.info({ partitions }, 'partitions revoked')
+      },
+    })
+  }
+
+  #instanceId(): string {
+    return this.options.instanceId ?? persistentInstanceId(this.options.stateDir ?? 'state', this.options.applicationId)
+  }
+
+  #connection(): KafkaConnectionOptions {
+    const { brokers, clientId, tls, sasl, connectTimeout, requestTimeout } = this.options
+    return {
+      brokers,
+      clientId: clientId ?? this.options.applicationId,
+      ...(tls === undefined ? {} : { tls }),
+      ...(sasl === undefined ? {} : { sasl }),
+      ...(connectTimeout === undefined ? {} : { connectTimeout }),
+      ...(requestTimeout === undefined ? {} : { requestTimeout }),
+    }
+  }
+
+  /** Creates every defined topic that is missing, then the repartition topics of groupBy steps. */
+  async #createTopics(): Promise<void> {
+    const admin = new KafkaAdmin(this.#connection())
+    try {
+      await admin.createTopics([...this.#topics.values()].map(newTopicOf))
+      if (this.#topology.repartitionTopics.size === 0) return
+      // A repartition topic gets as many partitions as the widest source topic, as in Kafka Streams.
+      let partitions = 1
+      for (const name of this.#topology.sources.keys()) {
+        if (this.#topics.has(name)) partitions = Math.max(partitions, (await admin.describeTopic(name)).partitions)
+      }
+      for (const { name } of this.#topology.repartitionTopics.values()) {
+        this.#topics.set(name, defineInternalTopic(name, { partitions }))
+      }
+      await admin.createTopics([...this.#topology.repartitionTopics.keys()].map((name) => newTopicOf(this.#topics.get(name) as AppTopic<unknown, unknown>)))
+    } finally {
+      await admin.close()
+    }
+  }
+}
+
+/** The group rebalanced while a checkpoint held uncommitted input. */
+class RebalancedUnderWork extends Error {}
+
+function validateOptions(options: ApplicationOptions): void {
+  const invalid = (field: string, problem: string, fix: string) => new SluiceError('APP_CONFIG', `Application option ${field} ${problem}`, { fix })
+  if (typeof options.applicationId !== 'string' || !/^[a-zA-Z0-9._-]{1,200}$/.test(options.applicationId)) {
+    throw invalid('applicationId', `is ${JSON.stringify(options.applicationId)}`, 'Use 1–200 letters, digits, ".", "_" or "-": it names the consumer group and internal topics.')
+  }
+  if (!Array.isArray(options.brokers) || options.brokers.length === 0) {
+    throw invalid('brokers', 'is empty', 'Give at least one "host:port", e.g. brokers: ["127.0.0.1:9092"].')
+  }
+  const guarantee = options.processingGuarantee
+  if (guarantee !== undefined && guarantee !== 'exactly-once' && guarantee !== 'at-least-once') {
+    throw invalid('processingGuarantee', `is ${JSON.stringify(guarantee)}`, "Use 'exactly-once' or 'at-least-once'.")
+  }
+  for (const field of ['commitIntervalMs', 'commitEvery'] as const) {
+    const value = options[field]
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalid(field, `is ${String(value)}`, 'Use a whole number ≥ 0.')
+  }
+}
