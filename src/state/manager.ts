@@ -8,7 +8,7 @@
  * every page is read once before the store is used. A store that fails any check is wiped and
  * starts empty (`rebuiltBecause` says why), to be restored from its changelog from offset 0.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { open, type Database, type RootDatabase } from 'lmdb'
 import { SluiceError } from '../errors.ts'
@@ -149,15 +149,19 @@ function openExisting(directory: string, expected: Marker): Environment | string
   if (marker.codec !== expected.codec) return `it was written with the ${marker.codec} codec, the store now uses ${expected.codec}`
   const dataPath = join(directory, DATA_FILE)
   if (!existsSync(dataPath)) return 'its data file is missing'
+  const header = checkHeader(dataPath)
+  if (header !== undefined) return `its data file ${header}`
   let environment: Environment | undefined
   try {
-    environment = openEnvironment(directory)
+    // Checked before any page is read: reading a page past the end of a memory-mapped file kills the process.
+    environment = openEnvironment(directory, (root) => {
+      const stats = root.getStats() as { pageSize: number; lastPageNumber: number }
+      const needed = (stats.lastPageNumber + 1) * stats.pageSize
+      const size = statSync(dataPath).size
+      if (size < needed) throw new Error(`data file is truncated (${size} bytes, its pages need ${needed})`)
+    })
     const format = environment.meta.get(FORMAT_KEY)
     if (format === undefined || Number(format.toString('utf8')) !== FORMAT_VERSION) throw new Error('format record missing or wrong')
-    const stats = environment.root.getStats() as { pageSize: number; lastPageNumber: number }
-    const needed = (stats.lastPageNumber + 1) * stats.pageSize
-    const size = statSync(dataPath).size
-    if (size < needed) throw new Error(`data file is truncated (${size} bytes, its pages need ${needed})`)
     if (marker.open) readEveryPage(environment)
     return environment
   } catch (error) {
@@ -180,12 +184,43 @@ function createFresh(directory: string, marker: Marker): Environment {
   }
 }
 
-function openEnvironment(directory: string): Environment {
+function openEnvironment(directory: string, check?: (root: RootDatabase<Buffer, Buffer>) => void): Environment {
   const root = open<Buffer, Buffer>({ path: join(directory, DATA_FILE), keyEncoding: 'binary', encoding: 'binary', maxDbs: 2, compression: false, cache: false })
+  try {
+    check?.(root)
+  } catch (error) {
+    root.close().catch(() => undefined)
+    throw error
+  }
   return {
     root,
     data: root.openDB<Buffer, Buffer>({ name: 'data', keyEncoding: 'binary', encoding: 'binary', cache: false }),
     meta: root.openDB<Buffer, Buffer>({ name: 'meta', keyEncoding: 'binary', encoding: 'binary', cache: false }),
+  }
+}
+
+/** Where LMDB's meta pages hold their magic number (after the page header) and the data format version. */
+const LMDB_MAGIC_OFFSET = 0x18
+const LMDB_MAGIC = 0xbeefc0de
+const LMDB_DATA_VERSION = 2
+const PAGE_SIZES = [4096, 8192, 16384, 32768, 65536]
+
+/**
+ * LMDB trusts its file: opening one whose meta pages are garbage crashes the process. So both
+ * meta pages (page 0, and page 1 at the page size) must carry LMDB's magic number first.
+ * Returns what is wrong, or undefined.
+ */
+function checkHeader(dataPath: string): string | undefined {
+  const descriptor = openSync(dataPath, 'r')
+  try {
+    const head = Buffer.alloc(LMDB_MAGIC_OFFSET + 8)
+    if (readSync(descriptor, head, 0, head.length, 0) < head.length) return 'is too short to be an LMDB file'
+    if (head.readUInt32LE(LMDB_MAGIC_OFFSET) !== LMDB_MAGIC || head.readUInt32LE(LMDB_MAGIC_OFFSET + 4) !== LMDB_DATA_VERSION) return 'has no LMDB header (unreadable)'
+    const magic = Buffer.alloc(4)
+    const secondMeta = PAGE_SIZES.some((pageSize) => readSync(descriptor, magic, 0, 4, pageSize + LMDB_MAGIC_OFFSET) === 4 && magic.readUInt32LE(0) === LMDB_MAGIC)
+    return secondMeta ? undefined : 'has a damaged second meta page (unreadable)'
+  } finally {
+    closeSync(descriptor)
   }
 }
 
