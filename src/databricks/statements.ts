@@ -58,14 +58,14 @@ export async function executeStatement(api: DatabricksApi, sql: string, options:
   const statementPath = `/api/2.0/sql/statements/${encodeURIComponent(statementId)}`
   try {
     for (let delay = FIRST_POLL_DELAY_MS; !TERMINAL.has(response.status.state); delay = Math.min(delay * 2, MAX_POLL_DELAY_MS)) {
-      if (Date.now() + delay > deadline) {
+      if (Date.now() >= deadline) {
         await cancelStatement(api, statementId)
         throw new SluiceError('DATABRICKS_TIMEOUT', `Statement ${statementId} was still ${response.status.state} after ${options.timeoutMs} ms, so Sluice canceled it`, {
           fix: 'Raise timeoutMs, make the query cheaper, or check the warehouse is running and not queued.',
           retriable: true,
         })
       }
-      await sleep(delay, signal)
+      await sleep(Math.min(delay, deadline - Date.now()), signal)
       response = await api.json<WireStatementResponse>({ method: 'GET', path: statementPath, signal })
     }
   } catch (error) {
