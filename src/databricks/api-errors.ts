@@ -31,10 +31,13 @@ export function errorDetail(response: FailedResponse): { errorCode: string | und
 /** The SluiceError for a Databricks API response with a non-2xx status. `what` names the call, e.g. "GET /api/2.1/unity-catalog/tables/a.b.c". */
 export function apiError(response: FailedResponse, what: string, caller: CallerIdentity, secrets: string[]): SluiceError {
   const { errorCode, message } = errorDetail(response)
-  const detail = redactSecrets(`${what} failed with HTTP ${response.status}${errorCode === undefined ? '' : ` ${errorCode}`}: ${message}`, secrets)
+  const shownCode = errorCode === undefined || errorCode === String(response.status) ? '' : ` ${errorCode}`
+  const detail = redactSecrets(`${what} failed with HTTP ${response.status}${shownCode}: ${message}`, secrets)
+  // Databricks answers an unknown or expired token with 403 "Invalid access token", not 401.
+  const credentialRejected = response.status === 401 || (response.status === 403 && /invalid access token|token is expired|invalid token/i.test(message))
   const credential = caller.kind === 'pat' ? `the personal access token from ${caller.origin}` : `the OAuth service principal from ${caller.origin}`
   switch (true) {
-    case response.status === 401:
+    case credentialRejected:
       return new SluiceError('DATABRICKS_AUTH', `Databricks did not accept ${credential}: ${detail}`, {
         fix: caller.kind === 'pat'
           ? `Check ${caller.origin}: the token may be mistyped, expired or revoked; create a new one under Settings → Developer → Access tokens.`
