@@ -1,8 +1,8 @@
 /**
  * Deletion vectors (protocol "Deletion Vectors" and "Deletion Vector Format"): which rows of a data
  * file are deleted. Stored inline in the log (Z85 text), in a file named by a UUID relative to the
- * table root, or at an absolute path; the bytes are a magic number and a 64-bit RoaringBitmap in the
- * portable format (a sorted array of 32-bit RoaringBitmaps keyed by the high 32 bits).
+ * table root, or at an absolute path; the bytes are a magic number and a 64-bit RoaringBitmap (an
+ * array of 32-bit RoaringBitmaps keyed by the high 32 bits of the row index).
  */
 import { SluiceError } from '../../errors.ts'
 import type { DeletionVectorDescriptor } from '../log/actions.ts'
@@ -11,6 +11,7 @@ import type { ObjectStore } from '../storage/object-store.ts'
 const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
 const Z85_VALUES = new Map([...Z85].map((char, index) => [char, index]))
 const PORTABLE_MAGIC = 1681511377
+const NATIVE_MAGIC = 1681511376
 
 /** Decodes Z85 text (a multiple of 5 characters) to bytes (4 per 5 characters). */
 export function decodeZ85(text: string): Uint8Array {
@@ -96,20 +97,35 @@ function storeRelative(store: ObjectStore, absolute: string): string {
   })
 }
 
-/** The magic number and the portable 64-bit RoaringBitmap after it, as ascending row indexes. */
+/**
+ * A serialized RoaringBitmapArray as ascending row indexes. Two formats carry the magic number:
+ * the portable one the protocol specifies (magic 1681511377, little endian, buckets keyed by their
+ * high 32 bits) and the native one of the protocol's inline example (magic 1681511376, big-endian
+ * header: a count, then each bitmap's size and bytes, bucket keys implicit 0, 1, 2, ...).
+ */
 export function parseRoaringArray(bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const magic = view.getUint32(0, true)
-  if (magic !== PORTABLE_MAGIC) throw dvError(`unknown deletion vector format (magic number ${magic})`)
-  const buckets = Number(view.getBigUint64(4, true))
-  let offset = 12
   const out: number[] = []
-  for (let bucket = 0; bucket < buckets; bucket++) {
-    const high = view.getUint32(offset, true)
-    offset += 4
-    offset = parseRoaring32(view, offset, high * 2 ** 32, out)
+  if (view.getUint32(0, true) === PORTABLE_MAGIC) {
+    const buckets = Number(view.getBigUint64(4, true))
+    let offset = 12
+    for (let bucket = 0; bucket < buckets; bucket++) {
+      const high = view.getUint32(offset, true)
+      offset = parseRoaring32(view, offset + 4, high * 2 ** 32, out)
+    }
+    return out
   }
-  return out
+  if (view.getUint32(0, false) === NATIVE_MAGIC) {
+    const bitmaps = view.getInt32(4, false)
+    let offset = 8
+    for (let bucket = 0; bucket < bitmaps; bucket++) {
+      const size = view.getInt32(offset, false)
+      parseRoaring32(view, offset + 4, bucket * 2 ** 32, out)
+      offset += 4 + size
+    }
+    return out
+  }
+  throw dvError(`unknown deletion vector format (magic number ${view.getUint32(0, true)})`)
 }
 
 const SERIAL_COOKIE_NO_RUNCONTAINER = 12346
