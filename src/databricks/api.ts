@@ -6,7 +6,7 @@
 import { redactSecrets, SluiceError } from '../errors.ts'
 import { apiError } from './api-errors.ts'
 import { credentialsFor, type Credentials } from './auth.ts'
-import type { DatabricksConfig } from './config.ts'
+import type { DatabricksConfig, DatabricksLogger } from './config.ts'
 import { HttpTransport } from './http.ts'
 
 export interface ApiRequest {
@@ -22,12 +22,14 @@ export interface ApiRequest {
 export class DatabricksApi {
   readonly host: string
   readonly credentials: Credentials
+  readonly logger: DatabricksLogger | undefined
   readonly #transport: HttpTransport
   readonly #config: DatabricksConfig
 
   constructor(config: DatabricksConfig) {
     this.host = config.host
     this.#config = config
+    this.logger = config.logger
     this.#transport = new HttpTransport(config, () => this.secrets())
     this.credentials = credentialsFor(config, this.#transport)
   }

@@ -56,6 +56,7 @@ export async function executeStatement(api: DatabricksApi, sql: string, options:
   let response = await api.json<WireStatementResponse>({ method: 'POST', path: '/api/2.0/sql/statements', body: request, signal })
   const statementId = response.statement_id
   const statementPath = `/api/2.0/sql/statements/${encodeURIComponent(statementId)}`
+  api.logger?.debug(`Statement ${statementId} submitted to warehouse ${options.warehouseId}: ${response.status.state}`)
   try {
     for (let delay = FIRST_POLL_DELAY_MS; !TERMINAL.has(response.status.state); delay = Math.min(delay * 2, MAX_POLL_DELAY_MS)) {
       if (Date.now() >= deadline) {
@@ -75,6 +76,7 @@ export async function executeStatement(api: DatabricksApi, sql: string, options:
     }
     throw error
   }
+  api.logger?.debug(`Statement ${statementId} ${response.status.state}${response.manifest === undefined ? '' : `: ${response.manifest.total_row_count ?? '?'} rows in ${response.manifest.total_chunk_count ?? '?'} chunks${response.manifest.truncated === true ? ' (truncated by row_limit/byte_limit)' : ''}`}`)
   return resultOf(api, response, sql, signal)
 }
 
