@@ -10,12 +10,12 @@ import type { DatabricksConfig, DatabricksLogger } from './config.ts'
 import { HttpTransport } from './http.ts'
 
 export interface ApiRequest {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST'
   /** Path below the host, e.g. `/api/2.0/sql/statements`. */
   path: string
   body?: unknown
   signal?: AbortSignal
-  /** Whether the call may be repeated after a timeout. Default: GET and DELETE yes, POST no. */
+  /** Whether the call may be repeated after a timeout. Default: GET yes, POST no. */
   idempotent?: boolean
 }
 

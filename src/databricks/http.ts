@@ -17,7 +17,7 @@ export interface HttpPolicy {
 }
 
 export interface HttpCall {
-  method: 'GET' | 'POST' | 'DELETE'
+  method: 'GET' | 'POST'
   url: string
   /** Names the call in logs and errors without any secret, e.g. "GET /api/2.0/sql/statements/01ef…". */
   what: string

@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test'
 import { SluiceError } from '../../src/errors.ts'
 import type { Row } from '../../src/databricks/index.ts'
 import type { DatabricksEmulator } from '../emulators/databricks/index.ts'
-import { createOrders, expectedOrder, patClient, startEmulator, WAREHOUSE } from './fixtures.ts'
+import { createOrders, expectedOrder, PAT, patClient, startEmulator, WAREHOUSE } from './fixtures.ts'
 
 const ROWS = 3500
 let emulator: DatabricksEmulator
@@ -194,4 +194,21 @@ test('options the API would refuse are refused before any request, naming the op
   await assert.rejects(client.executeStatement('SELECT 1', { warehouseId: WAREHOUSE, format: 'ARROW_STREAM', disposition: 'INLINE' }), /ARROW_STREAM cannot be combined with disposition INLINE/)
   await assert.rejects(client.executeStatement('SELECT 1', { warehouseId: WAREHOUSE, waitTimeout: 3 }), /waitTimeout is 3/)
   await assert.rejects(client.executeStatement('SELECT 1', { warehouseId: 'nope' }), (error: unknown) => error instanceof SluiceError && error.code === 'DATABRICKS_API' && /Warehouse nope does not exist/.test(error.message))
+})
+
+test('the emulator holds to the contract: its presigned links refuse a request that carries an Authorization header', async () => {
+  const submitted = await fetch(`${emulator.host}/api/2.0/sql/statements`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${PAT}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ statement: 'SELECT 1 AS one', warehouse_id: WAREHOUSE, disposition: 'EXTERNAL_LINKS', wait_timeout: '10s' }),
+  })
+  const body = (await submitted.json()) as { status: { state: string }; result: { external_links: Array<{ external_link: string }> } }
+  assert.equal(body.status.state, 'SUCCEEDED')
+  const link = body.result.external_links[0]!.external_link
+  const withHeader = await fetch(link, { headers: { authorization: `Bearer ${PAT}` } })
+  assert.equal(withHeader.status, 400)
+  assert.match(await withHeader.text(), /Only one auth mechanism allowed/)
+  const plain = await fetch(link)
+  assert.equal(plain.status, 200)
+  assert.deepEqual(await plain.json(), [['1']])
 })
