@@ -30,11 +30,11 @@ export function avroSerde<const S extends object | string, T = AvroValue<S>>(opt
 }
 
 /** avsc type for an Avro schema with Sluice's JS forms (bigint longs, decimal strings, Date timestamps). */
-export function avroType(schema: avro.Schema, references: ResolvedReference[] = []): avro.Type {
+export function avroType(schema: avro.Schema | Record<string, unknown>, references: ResolvedReference[] = []): avro.Type {
   const registry: Record<string, avro.Type> = {}
   const options = { logicalTypes, typeHook: bigintLongHook, registry, assertLogicalTypes: true }
   for (const reference of references) avro.Type.forSchema(JSON.parse(reference.schema.schema) as avro.Schema, options)
-  return avro.Type.forSchema(schema, options)
+  return avro.Type.forSchema(schema as avro.Schema, options)
 }
 
 class AvroFormat<T> implements SchemaFormat<T> {
