@@ -1,0 +1,152 @@
+/**
+ * The Azure store against Azurite, Microsoft's Blob Storage emulator, on 127.0.0.1. Azurite checks
+ * shared-key signatures and SAS tokens (signature, permissions, expiry) as Azure does.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, test } from 'node:test'
+import { ContainerClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob'
+import { SluiceError } from '../../src/errors.ts'
+import { createAzureStore } from '../../src/delta/storage/azure.ts'
+import type { ObjectStore } from '../../src/delta/storage/object-store.ts'
+import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../helpers/object-servers.ts'
+import { objectStoreContract } from './storage-contract.ts'
+
+const container = 'lakehouse'
+let azurite: Awaited<ReturnType<typeof startAzurite>>
+
+before(async () => {
+  azurite = await startAzurite()
+  const setup = new ContainerClient(`${azurite.blobEndpoint}/${container}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY))
+  await setup.create()
+})
+
+after(async () => {
+  await azurite?.stop()
+})
+
+const text = (value: string): Uint8Array => new TextEncoder().encode(value)
+
+/** A container SAS signed with the account key, valid from a minute ago until `expiresOn`. */
+function containerSas(permissions: string, expiresOn: Date): string {
+  return generateBlobSASQueryParameters(
+    { containerName: container, permissions: ContainerSASPermissions.parse(permissions), startsOn: new Date(Date.now() - 60_000), expiresOn },
+    new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+  ).toString()
+}
+
+describe('Azure store with the account key (abfss:// URI)', () => {
+  let store: ObjectStore
+  before(() => {
+    store = createAzureStore(`abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/warehouse/orders`, {
+      endpoint: azurite.blobEndpoint,
+      credentials: { accountKey: AZURITE_KEY },
+    })
+  })
+  objectStoreContract(() => store, (path) => `abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/warehouse/orders/${path}`)
+})
+
+describe('Azure store with a SAS (az:// URI)', () => {
+  let store: ObjectStore
+  before(() => {
+    store = createAzureStore(`az://${container}/sas/orders`, {
+      accountName: AZURITE_ACCOUNT,
+      endpoint: azurite.blobEndpoint,
+      credentials: { sasToken: `?${containerSas('racwl', new Date(Date.now() + 3_600_000))}` },
+    })
+  })
+  objectStoreContract(() => store, (path) => `abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/sas/orders/${path}`)
+})
+
+describe('Azure credentials', () => {
+  test('a wrong account key is refused with an error that names the object and the fix, never the key', async () => {
+    const wrongKey = Buffer.from('not the key of this account, 64 bytes long, for an HMAC-SHA256!!').toString('base64')
+    const store = createAzureStore(`abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/warehouse/orders`, {
+      endpoint: azurite.blobEndpoint,
+      credentials: { accountKey: wrongKey },
+    })
+    await assert.rejects(store.head('_delta_log/00000000000000000000.json'), (error: unknown) => {
+      assert.ok(error instanceof SluiceError, String(error))
+      assert.equal(error.code, 'DELTA_STORAGE')
+      assert.match(error.message, /access denied reading the metadata of abfss:\/\/lakehouse@devstoreaccount1\.dfs\.core\.windows\.net\/warehouse\/orders\/_delta_log\/00000000000000000000\.json/)
+      assert.match(error.message, /HTTP 403/)
+      assert.match(error.fix, /Azure credentials/)
+      assert.match(error.fix, /Storage Blob Data Reader/)
+      const everything = `${error.message} ${error.fix} ${(error.cause as Error).message} ${JSON.stringify(error)}`
+      assert.ok(!everything.includes(wrongKey), 'the account key leaked into the error')
+      return true
+    })
+  })
+
+  test('a SAS without write permission cannot commit; the error names the fix and not the signature', async () => {
+    const readOnly = containerSas('rl', new Date(Date.now() + 3_600_000))
+    const signature = new URLSearchParams(readOnly).get('sig') ?? ''
+    const store = createAzureStore(`az://${container}/read-only`, { accountName: AZURITE_ACCOUNT, endpoint: azurite.blobEndpoint, credentials: { sasToken: readOnly } })
+    await assert.rejects(store.putIfAbsent('_delta_log/00000000000000000000.json', text('{}')), (error: unknown) => {
+      assert.ok(error instanceof SluiceError, String(error))
+      assert.match(error.message, /access denied writing abfss:\/\/lakehouse@devstoreaccount1\.dfs\.core\.windows\.net\/read-only\/_delta_log\/00000000000000000000\.json/)
+      const everything = `${error.message} ${error.fix} ${(error.cause as Error).message}`
+      assert.ok(signature.length > 0 && !everything.includes(signature) && !everything.includes(encodeURIComponent(signature)), 'the SAS signature leaked')
+      return true
+    })
+    assert.deepEqual(await paths(store), [])
+  })
+
+  test('an expired vended SAS is replaced through refreshCredentials', async () => {
+    let refreshes = 0
+    const expired = new Date(Date.now() - 1000)
+    const store = createAzureStore(`az://${container}/vended`, {
+      accountName: AZURITE_ACCOUNT,
+      endpoint: azurite.blobEndpoint,
+      credentials: { sasToken: containerSas('racwl', expired), expiresAt: expired },
+      refreshCredentials: () => {
+        refreshes++
+        const expiresAt = new Date(Date.now() + 3_600_000)
+        return Promise.resolve({ sasToken: containerSas('racwl', expiresAt), expiresAt })
+      },
+    })
+    await store.put('a.json', text('{}'))
+    assert.equal(await store.putIfAbsent('b.json', text('{}')), true)
+    assert.deepEqual(await paths(store), ['a.json', 'b.json'])
+    assert.equal(refreshes, 1)
+  })
+
+  test('an expired SAS is refused by the service (what refreshCredentials prevents)', async () => {
+    const store = createAzureStore(`az://${container}/vended`, {
+      accountName: AZURITE_ACCOUNT,
+      endpoint: azurite.blobEndpoint,
+      // No expiresAt given: the store cannot know, so the service answers.
+      credentials: { sasToken: containerSas('racwl', new Date(Date.now() - 1000)) },
+    })
+    await assert.rejects(store.read('a.json'), (error: unknown) => error instanceof SluiceError && /access denied reading/.test(error.message))
+  })
+
+  test('the account name and key from the environment', async () => {
+    const saved = { ...process.env }
+    try {
+      process.env.AZURE_STORAGE_ACCOUNT_NAME = AZURITE_ACCOUNT
+      process.env.AZURE_STORAGE_ACCOUNT_KEY = AZURITE_KEY
+      const store = createAzureStore(`az://${container}/environment`, { endpoint: azurite.blobEndpoint })
+      await store.put('y.json', text('from the environment'))
+      assert.equal((await store.head('y.json')).size, 'from the environment'.length)
+    } finally {
+      process.env = saved
+    }
+  })
+
+  test('an az:// URI without an account says how to name one', () => {
+    const saved = { ...process.env }
+    try {
+      delete process.env.AZURE_STORAGE_ACCOUNT_NAME
+      delete process.env.AZURE_STORAGE_ACCOUNT
+      assert.throws(() => createAzureStore(`az://${container}/x`), (error: unknown) => error instanceof SluiceError && /accountName/.test(error.fix))
+    } finally {
+      process.env = saved
+    }
+  })
+})
+
+async function paths(store: ObjectStore): Promise<string[]> {
+  const all: string[] = []
+  for await (const info of store.list('')) all.push(info.path)
+  return all
+}
