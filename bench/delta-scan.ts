@@ -1,0 +1,114 @@
+/**
+ * delta-scan: how fast Sluice reads a whole Delta table snapshot (log replay, parquet decoding,
+ * conversion to rows with exact values), against delta-rs reading the same table in the same run.
+ *
+ * - The table: 5,000,000 rows (`--quick`: 500,000) of 10 mixed columns (long, int, double, float,
+ *   string, low-cardinality string, decimal(18,4), timestamp, date, boolean), written by delta-rs
+ *   (Python `deltalake`) in 5 appends (snappy parquet). It is written once and cached under the
+ *   Sluice cache folder, keyed by the generating script and the row count.
+ * - The peer: delta-rs's own full scan, `DeltaTable(path).to_pyarrow_table()` (Arrow columns, in
+ *   Rust, multi-threaded), timed in Python after one warm-up scan.
+ * - Sluice: `DeltaTable.open(path)` → `snapshot()` → `scan().batches()`, every row materialized as
+ *   a JS object with the documented values (bigint longs, exact decimal strings, ISO timestamps),
+ *   after one warm-up scan. The row count is checked against the table's.
+ * - MB/s counts the data files' bytes on disk (compressed parquet), MB = 10^6 bytes.
+ */
+import { createHash } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { readdir, rm, stat, writeFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { DeltaTable } from '../src/delta/index.ts'
+import { deltaRsEnv } from '../test/fixtures/delta/environments.ts'
+import { defineBenchmark } from './lib/benchmark.ts'
+import { now } from './lib/timing.ts'
+
+const WRITE_SCRIPT = `
+import sys
+import pyarrow as pa, pyarrow.compute as pc
+from deltalake import write_deltalake
+path, rows = sys.argv[1], int(sys.argv[2])
+chunk = rows // 5
+categories = pa.array(["alpha", "beta", "gamma", "delta", "epsilon"])
+for part in range(5):
+    start = part * chunk
+    ids = pa.array(range(start, start + chunk), pa.int64())
+    table = pa.table({
+        "id": ids,
+        "qty": pc.cast(pc.bit_wise_and(ids, 0xFFFF), pa.int32()),
+        "price": pc.multiply(pc.cast(ids, pa.float64()), 0.37),
+        "ratio": pc.cast(pc.divide(pc.cast(pc.bit_wise_and(ids, 1023), pa.float64()), 7.0), pa.float32()),
+        "name": pc.binary_join_element_wise("user-", pc.cast(ids, pa.string()), ""),
+        "category": pc.take(categories, pc.bit_wise_and(ids, 3)),
+        "amount": pc.cast(pc.cast(pc.multiply(ids, 37), pa.decimal128(38, 4)), pa.decimal128(18, 4), safe=False),
+        "ts": pc.cast(pc.add(pc.multiply(ids, 1_000_003), 1_700_000_000_000_000), pa.timestamp("us", tz="UTC")),
+        "day": pc.cast(pc.cast(pc.add(pc.bit_wise_and(ids, 4095), 19000), pa.int32()), pa.date32()),
+        "active": pc.equal(pc.bit_wise_and(ids, 1), 0),
+    })
+    write_deltalake(path, table, mode="append")
+`
+
+const PEER_SCRIPT = `
+import sys, time, json
+from deltalake import DeltaTable
+path = sys.argv[1]
+DeltaTable(path).to_pyarrow_table()
+start = time.perf_counter()
+table = DeltaTable(path).to_pyarrow_table()
+print(json.dumps({"rows": table.num_rows, "seconds": time.perf_counter() - start}))
+`
+
+function sluiceHome(): string {
+  return process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice')
+}
+
+async function dataBytes(dir: string): Promise<number> {
+  let total = 0
+  for (const entry of await readdir(dir, { recursive: true })) {
+    if (entry.endsWith('.parquet') && !entry.startsWith('_delta_log')) total += (await stat(join(dir, entry))).size
+  }
+  return total
+}
+
+async function sluiceScan(path: string): Promise<{ rows: number; seconds: number }> {
+  const started = now()
+  const table = await DeltaTable.open(path)
+  const snapshot = await table.snapshot()
+  let rows = 0
+  for await (const batch of snapshot.scan().batches()) rows += batch.length
+  return { rows, seconds: (now() - started) / 1000 }
+}
+
+export default defineBenchmark({
+  description: 'Delta snapshot scan: Sluice rows/s and MB/s vs delta-rs to_pyarrow_table on the same table',
+  needsKafka: false,
+  async run({ quick, report, progress }) {
+    const rows = quick ? 500_000 : 5_000_000
+    const python = await deltaRsEnv()
+    const digest = createHash('sha256').update(WRITE_SCRIPT).digest('hex').slice(0, 12)
+    const path = join(sluiceHome(), 'bench', `delta-scan-${rows}-${digest}`)
+    if (!existsSync(join(path, '.complete'))) {
+      progress(`writing a ${rows.toLocaleString('en')}-row table with delta-rs into ${path} (once)`)
+      await rm(path, { recursive: true, force: true })
+      await python.runScript(WRITE_SCRIPT, [path, String(rows)], { timeoutMs: 20 * 60_000 })
+      await writeFile(join(path, '.complete'), new Date().toISOString())
+    }
+    const bytes = await dataBytes(path)
+    const setup = { rows, columns: 10, data_mb: Math.round(bytes / 1e4) / 100, files: 5, writer: 'delta-rs (deltalake 1.6.6)' }
+
+    progress('delta-rs: warm-up and timed to_pyarrow_table()')
+    const peer = JSON.parse(await python.runScript(PEER_SCRIPT, [path])) as { rows: number; seconds: number }
+    if (peer.rows !== rows) throw new Error(`delta-rs read ${peer.rows} rows, expected ${rows}`)
+
+    progress('sluice: warm-up scan')
+    await sluiceScan(path)
+    progress('sluice: timed scan')
+    const ours = await sluiceScan(path)
+    if (ours.rows !== rows) throw new Error(`Sluice read ${ours.rows} rows, expected ${rows}`)
+
+    const peerRows = report.limit('deltars_scan_rows_per_s', peer.rows / peer.seconds, 'rows/s', setup)
+    const peerMb = report.limit('deltars_scan_mb_per_s', bytes / 1e6 / peer.seconds, 'MB/s', setup)
+    report.compared('snapshot_scan_rows_per_s', ours.rows / ours.seconds, 'rows/s', peerRows, setup)
+    report.compared('snapshot_scan_mb_per_s', bytes / 1e6 / ours.seconds, 'MB/s', peerMb, setup)
+  },
+})
