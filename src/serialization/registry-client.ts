@@ -74,9 +74,29 @@ export class SchemaRegistryClient {
   /** Registers `schema` under `subject` (or finds it already there) and returns its global id. */
   register(subject: string, schema: SchemaDefinition): Promise<number> {
     return this.#cached(this.#idBySchema, `register\0${subject}\0${schemaKey(schema)}`, async () => {
-      const body = await this.#request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, requestBody(schema), { subject })
-      return body.id
+      try {
+        const body = await this.#request<{ id: number }>('POST', `/subjects/${encodeURIComponent(subject)}/versions`, requestBody(schema), { subject })
+        return body.id
+      } catch (error) {
+        if (error instanceof SluiceError && error.code === 'SCHEMA_INCOMPATIBLE') throw await this.#explainIncompatible(error, subject, schema)
+        throw error
+      }
     })
+  }
+
+  /** Adds the registry's verbose reasons and the names of the fields its JSON pointers point at. */
+  async #explainIncompatible(error: SluiceError, subject: string, schema: SchemaDefinition): Promise<SluiceError> {
+    const reasons = await this.checkCompatibility(subject, schema).then(
+      (result) => result.messages,
+      () => [],
+    )
+    const fields = fieldsAtPointers([error.message, ...reasons].join('\n'), schema)
+    const message = error.message.slice(0, error.message.length - error.fix.length - 3)
+    return new SluiceError(
+      'SCHEMA_INCOMPATIBLE',
+      `${message}${fields.length > 0 ? `; incompatible field${fields.length > 1 ? 's' : ''}: ${fields.map((field) => `"${field}"`).join(', ')}` : ''}${reasons.length > 0 ? `; ${reasons.join('; ')}` : ''}`,
+      { fix: error.fix, cause: error },
+    )
   }
 
   /** The id of `schema` if it is already registered under `subject`, without registering it. */
@@ -200,6 +220,7 @@ export class SchemaRegistryClient {
     if (status === 401 || status === 403) {
       return new SluiceError('SCHEMA_REGISTRY', message, { fix: 'Check the registry credentials (basic user/password or bearer token) and that they may read and write this subject.' })
     }
+    const subjectMissing = code === 40401 || (code === 40402 && about.version === 'latest')
     const fixes: Record<number, string> = {
       40401: `Register a schema under subject "${about.subject ?? ''}" first, or check the subject name strategy and the topic name.`,
       40402: `Ask for a version that exists under subject "${about.subject ?? ''}" (see GET /subjects/${about.subject ?? ''}/versions).`,
@@ -208,7 +229,7 @@ export class SchemaRegistryClient {
       42202: 'Use a positive version number or "latest".',
     }
     return new SluiceError('SCHEMA_REGISTRY', message, {
-      fix: fixes[code] ?? 'Check the registry logs; retry once the registry is healthy.',
+      fix: (subjectMissing ? fixes[40401] : fixes[code]) ?? 'Check the registry logs; retry once the registry is healthy.',
       retriable: status >= 500,
     })
   }
@@ -217,6 +238,34 @@ export class SchemaRegistryClient {
     if (this.#auth === undefined) return text
     return redactSecrets(text, this.#auth.type === 'basic' ? [this.#auth.password] : [this.#auth.token])
   }
+}
+
+/**
+ * Registries point at the offending part of an Avro or JSON schema with JSON pointers
+ * (`/fields/0/type`, `/properties/id`); this names the fields those pointers reach.
+ */
+function fieldsAtPointers(text: string, schema: SchemaDefinition): string[] {
+  if (schema.schemaType === 'PROTOBUF') return []
+  let root: unknown
+  try {
+    root = JSON.parse(schema.schema)
+  } catch {
+    return []
+  }
+  const names = new Set<string>()
+  for (const [pointer] of text.matchAll(/(?:\/(?:fields|properties|items|type|values|\d+|[A-Za-z_]\w*))+/g)) {
+    const path: string[] = []
+    let node: unknown = root
+    const parts = pointer.split('/').slice(1)
+    for (let i = 0; i < parts.length && node !== undefined; i++) {
+      const part = parts[i]!
+      node = Array.isArray(node) ? node[Number(part)] : typeof node === 'object' && node !== null ? (node as Record<string, unknown>)[part] : undefined
+      if (parts[i - 1] === 'fields' && typeof node === 'object' && node !== null && typeof (node as { name?: unknown }).name === 'string') path.push((node as { name: string }).name)
+      if (parts[i - 1] === 'properties' && node !== undefined) path.push(part)
+    }
+    if (path.length > 0) names.add(path.join('.'))
+  }
+  return [...names]
 }
 
 function requestBody(schema: SchemaDefinition): Record<string, unknown> {

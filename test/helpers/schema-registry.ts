@@ -147,6 +147,8 @@ const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
   </properties>
   <dependencyManagement>
     <dependencies>
+      <!-- Apicurio's own versions first (okio 3, wire-schema), then Quarkus's for the rest. -->
+      <dependency><groupId>io.apicurio</groupId><artifactId>apicurio-registry</artifactId><version>${APICURIO_VERSION}</version><type>pom</type><scope>import</scope></dependency>
       <dependency><groupId>io.quarkus</groupId><artifactId>quarkus-bom</artifactId><version>${QUARKUS_VERSION}</version><type>pom</type><scope>import</scope></dependency>
     </dependencies>
   </dependencyManagement>
