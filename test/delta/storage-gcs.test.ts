@@ -79,6 +79,33 @@ describe('GCS credentials', () => {
     assert.ok(!proxy.tokensSeen.includes('ya29.expired'), 'the expired token was never sent')
   })
 
+  test('without credentials, Application Default Credentials are looked up; none found names the ways to provide them', async () => {
+    const saved = { ...process.env }
+    try {
+      for (const name of Object.keys(process.env)) if (/^(GOOGLE_|GCLOUD_|CLOUDSDK_)/.test(name)) delete process.env[name]
+      // No gcloud configuration, and a metadata server address that refuses connections at once.
+      process.env.CLOUDSDK_CONFIG = '/nonexistent/gcloud'
+      process.env.GCE_METADATA_HOST = '127.0.0.1:9'
+      process.env.GCE_METADATA_IP = '127.0.0.1:9'
+      const store = createGcsStore(`gs://${bucket}/warehouse/orders`, { endpoint: proxy.endpoint })
+      await assert.rejects(store.head('_delta_log/00000000000000000000.json'), (error: unknown) => {
+        assert.ok(error instanceof SluiceError, String(error))
+        assert.match(error.message, /no credentials found reading the metadata of gs:\/\/lakehouse\/warehouse\/orders\/_delta_log\/00000000000000000000\.json/)
+        assert.match(error.fix, /GOOGLE_APPLICATION_CREDENTIALS/)
+        return true
+      })
+    } finally {
+      process.env = saved
+    }
+  })
+
+  test('a service account key that is not JSON is a configuration error', () => {
+    assert.throws(
+      () => createGcsStore(`gs://${bucket}/t`, { credentials: { serviceAccountKey: '-----BEGIN PRIVATE KEY-----\nMIIE...' } }),
+      (error: unknown) => error instanceof SluiceError && error.code === 'CONFIG_INVALID' && !error.message.includes('MIIE') && /keyFile/.test(error.fix),
+    )
+  })
+
   test('a bucket that does not exist is named as such', async () => {
     const store = createGcsStore('gs://no-such-bucket/t', { endpoint: proxy.endpoint, credentials: { accessToken: goodToken } })
     await assert.rejects(store.head('_delta_log/00000000000000000000.json'), (error: unknown) => {

@@ -112,6 +112,25 @@ describe('S3 credentials', () => {
     }
   })
 
+  test('the AWS SDK default chain finding nothing names the places it looked', async () => {
+    const saved = { ...process.env }
+    try {
+      for (const name of Object.keys(process.env)) if (name.startsWith('AWS_')) delete process.env[name]
+      process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/credentials'
+      process.env.AWS_CONFIG_FILE = '/nonexistent/config'
+      process.env.AWS_EC2_METADATA_DISABLED = 'true'
+      const store = createS3Store(`s3://${bucket}/warehouse/orders`, { endpoint: moto.endpoint })
+      await assert.rejects(store.head('_delta_log/00000000000000000000.json'), (error: unknown) => {
+        assert.ok(error instanceof SluiceError, String(error))
+        assert.match(error.message, /no credentials found reading the metadata of s3:\/\/lakehouse\/warehouse\/orders\/_delta_log\/00000000000000000000\.json/)
+        assert.match(error.fix, /AWS_ACCESS_KEY_ID/)
+        return true
+      })
+    } finally {
+      process.env = saved
+    }
+  })
+
   test('the AWS SDK default chain: environment variables', async () => {
     const saved = { ...process.env }
     try {

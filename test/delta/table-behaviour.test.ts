@@ -5,7 +5,7 @@
  * needs a table no writer would produce on purpose (a future reader feature).
  */
 import assert from 'node:assert/strict'
-import { cp, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, rm, unlink, utimes, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
@@ -92,6 +92,9 @@ describe('change data feed', { timeout: 10 * 60_000 }, () => {
     const dir = await copyOf('rs_cdf')
     const table = await DeltaTable.open(dir)
     const latest = await table.latestVersion()
+    // Commit times are the commit files' times: pin them to whole seconds so re-creating a file can restore its time exactly.
+    const commitTime = (version: number): Date => new Date(Date.parse('2025-03-01T00:00:00Z') + version * 1000)
+    for (let version = 0; version <= latest; version++) await utimes(join(dir, '_delta_log', commitName(version)), commitTime(version), commitTime(version))
     const all = await collect(table.changes({ fromVersion: 0 }))
     const withOffsets = (await collect(table.changesSince(0))).flatMap((batch) => batch.rows.map((row, i) => ({ version: batch.version, index: batch.startIndex + i, row })))
     assert.deepEqual(withOffsets.map((entry) => entry.row), all, 'changesSince(0) reads what changes() reads, in the same order')
@@ -107,13 +110,12 @@ describe('change data feed', { timeout: 10 * 60_000 }, () => {
     // Hide the last commit, poll, then let it appear: the next poll returns only it.
     const lastCommit = join(dir, '_delta_log', commitName(latest))
     const saved = await readFile(lastCommit)
-    const { mtime } = await stat(lastCommit)
     await unlink(lastCommit)
     const early = await collect(table.changesSince(0))
     assert.ok(early.every((batch) => batch.version < latest))
     assert.deepEqual(await collect(table.changesSince(latest)), [])
     await writeFile(lastCommit, saved)
-    await utimes(lastCommit, mtime, mtime) // the commit time is the file's: keep it
+    await utimes(lastCommit, commitTime(latest), commitTime(latest))
     const late: ChangeRow[] = (await collect(table.changesSince(latest))).flatMap((batch) => batch.rows)
     assert.deepEqual(late, all.filter((row) => row._commit_version === BigInt(latest)))
   })

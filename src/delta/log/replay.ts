@@ -97,8 +97,8 @@ async function readParquetActions(store: ObjectStore, path: string, size: number
   const present = new Set(file.topLevelColumns())
   const columns = CHECKPOINT_COLUMNS.filter((column) => present.has(column))
   for (const range of file.rowGroups()) {
-    for (const row of await file.readRows(columns, range)) {
-      const action = normalizeAction(row)
+    for (const values of await file.readRows(columns, range)) {
+      const action = normalizeAction(Object.fromEntries(columns.map((column, i) => [column, values[i]])))
       if (action !== undefined) visit(action)
     }
   }

@@ -46,18 +46,18 @@ export async function* readFileRows(store: ObjectStore, file: FileToRead, plan: 
   }
   const partitionByName = new Map(fixed)
   const fileColumns = readers.flatMap((reader) => (reader.key === undefined ? [] : [reader.key]))
+  // Where each output column comes from: an index into the row read from the file, or a partition value.
+  const sources = readers.map((reader) => ({ ...reader, index: reader.key === undefined ? -1 : fileColumns.indexOf(reader.key), fixed: partitionByName.get(reader.name) ?? null }))
   for (const range of parquet.rowGroups()) {
-    const raw = fileColumns.length > 0 ? await parquet.readRows(fileColumns, range) : Array.from({ length: range.rowEnd - range.rowStart }, () => ({}))
+    const raw = fileColumns.length > 0 ? await parquet.readRows(fileColumns, range) : Array.from({ length: range.rowEnd - range.rowStart }, (): unknown[] => [])
     const rows: DeltaRow[] = []
     for (let i = 0; i < raw.length; i++) {
       const rowIndex = range.rowStart + i
       if (file.deleted?.has(rowIndex) === true) continue
       if (file.only !== undefined && !file.only.has(rowIndex)) continue
-      const source = raw[i] as Record<string, unknown>
+      const values = raw[i]!
       const row: DeltaRow = {}
-      for (const reader of readers) {
-        row[reader.name] = reader.key === undefined ? (partitionByName.get(reader.name) ?? null) : reader.convert(source[reader.key])
-      }
+      for (const source of sources) row[source.name] = source.index < 0 ? source.fixed : source.convert(values[source.index])
       rows.push(row)
     }
     yield rows

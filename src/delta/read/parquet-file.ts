@@ -85,9 +85,9 @@ export class ParquetFile {
     return this.schema.children.map((child) => child.element.name)
   }
 
-  /** Rows `[rowStart, rowEnd)` as objects keyed by the file's top-level column names (only `columns`). */
-  async readRows(columns: readonly string[], range: RowGroupRange): Promise<Record<string, unknown>[]> {
-    let rows: Record<string, unknown>[] = []
+  /** Rows `[rowStart, rowEnd)`, each an array of the values of `columns` (top-level names), in that order. */
+  async readRows(columns: readonly string[], range: RowGroupRange): Promise<unknown[][]> {
+    let rows: unknown[][] = []
     try {
       await parquetRead({
         file: this.buffer,
@@ -95,12 +95,12 @@ export class ParquetFile {
         columns: [...columns],
         rowStart: range.rowStart,
         rowEnd: range.rowEnd,
-        rowFormat: 'object',
+        rowFormat: 'array',
         compressors,
         parsers,
         utf8: false,
         onComplete: (result) => {
-          rows = result as Record<string, unknown>[]
+          rows = result
         },
       })
     } catch (error) {

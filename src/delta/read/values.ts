@@ -31,20 +31,57 @@ type Converter = (raw: unknown) => DeltaValue
 
 const utf8 = new TextDecoder()
 
+const MICROS_PER_DAY = 86_400_000_000
+const SAFE_MICROS = BigInt(Number.MAX_SAFE_INTEGER)
+
 /** Microseconds since the epoch as `YYYY-MM-DDTHH:MM:SS.ffffff` (no zone suffix). */
 export function formatMicros(micros: bigint): string {
-  let millis = micros / 1000n
-  let rest = micros % 1000n
-  if (rest < 0n) {
-    rest += 1000n
-    millis -= 1n
+  if (micros > SAFE_MICROS || micros < -SAFE_MICROS) {
+    // Beyond about year 2255 a double loses microseconds: split exactly in bigint first.
+    const days = micros / 86_400_000_000n - (micros % 86_400_000_000n < 0n ? 1n : 0n)
+    return `${formatDays(Number(days))}T${timeOfDay(Number(micros - days * 86_400_000_000n))}`
   }
-  const iso = new Date(Number(millis)).toISOString()
-  return `${iso.slice(0, -1)}${String(rest).padStart(3, '0')}`
+  const value = Number(micros)
+  const days = Math.floor(value / MICROS_PER_DAY)
+  return `${formatDays(days)}T${timeOfDay(value - days * MICROS_PER_DAY)}`
 }
 
+function timeOfDay(micros: number): string {
+  const hours = Math.floor(micros / 3_600_000_000)
+  const minutes = Math.floor(micros / 60_000_000) % 60
+  const seconds = Math.floor(micros / 1_000_000) % 60
+  const fraction = micros % 1_000_000
+  return `${hours < 10 ? '0' : ''}${hours}:${minutes < 10 ? '0' : ''}${minutes}:${seconds < 10 ? '0' : ''}${seconds}.${String(fraction).padStart(6, '0')}`
+}
+
+/** Day strings already formatted (tables repeat dates a lot); bounded so it cannot grow without end. */
+const dayStrings = new Map<number, string>()
+
+/** Days since the epoch as `YYYY-MM-DD` (proleptic Gregorian, as Delta's dates are). */
 export function formatDays(days: number): string {
-  return new Date(days * 86_400_000).toISOString().slice(0, 10)
+  let text = dayStrings.get(days)
+  if (text === undefined) {
+    text = civilDate(days)
+    if (dayStrings.size >= 100_000) dayStrings.clear()
+    dayStrings.set(days, text)
+  }
+  return text
+}
+
+/** Howard Hinnant's days-to-civil algorithm. */
+function civilDate(days: number): string {
+  const z = days + 719_468
+  const era = Math.floor(z / 146_097)
+  const dayOfEra = z - era * 146_097
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365)
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100))
+  const monthIndex = Math.floor((5 * dayOfYear + 2) / 153)
+  const day = dayOfYear - Math.floor((153 * monthIndex + 2) / 5) + 1
+  const month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  // Years outside 0000-9999 take ISO 8601's expanded form, as Date.prototype.toISOString writes them.
+  const yearText = year < 0 ? `-${String(-year).padStart(6, '0')}` : year > 9999 ? `+${String(year).padStart(6, '0')}` : String(year).padStart(4, '0')
+  return `${yearText}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`
 }
 
 /** An unscaled integer at `scale` as a decimal string with exactly `targetScale` fraction digits. */

@@ -45,9 +45,10 @@ const authCodes = new Set([
   'AuthorizationFailure',
   'AuthorizationPermissionMismatch',
   'InvalidAuthenticationInfo',
-  'CredentialsProviderError',
-  'CredentialUnavailableError',
 ])
+
+/** No credentials could be found or obtained (the SDK's default chain came up empty). */
+const noCredentialsCodes = new Set(['CredentialsProviderError', 'CredentialUnavailableError', 'AuthenticationRequiredError'])
 
 const missingContainerCodes = new Set(['NoSuchBucket', 'ContainerNotFound', 'FilesystemNotFound'])
 
@@ -58,6 +59,9 @@ export function storageError(context: FailureContext, failure: ServiceFailure): 
   const cause = new Error(said)
   const what = `${operationText[context.operation]} ${context.url}`
   const code = failure.code ?? ''
+  if (noCredentialsCodes.has(code)) {
+    return new SluiceError('DELTA_STORAGE', `no credentials found ${what} (${said})`, { fix: context.credentialsFix, cause })
+  }
   if (failure.status === 401 || failure.status === 403 || authCodes.has(code)) {
     return new SluiceError('DELTA_STORAGE', `access denied ${what} (${said})`, { fix: context.credentialsFix, cause })
   }
