@@ -133,6 +133,13 @@ describe('Azure credentials', () => {
     }
   })
 
+  test('credentials of no known shape are a configuration error listing the shapes', () => {
+    assert.throws(
+      () => createAzureStore(`az://${container}/x`, { accountName: AZURITE_ACCOUNT, credentials: { sas: 'sv=...' } as never }),
+      (error: unknown) => error instanceof SluiceError && error.code === 'CONFIG_INVALID' && /"sasToken"/.test(error.message) && /clientSecret/.test(error.fix),
+    )
+  })
+
   test('an az:// URI without an account says how to name one', () => {
     const saved = { ...process.env }
     try {

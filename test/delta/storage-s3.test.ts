@@ -131,6 +131,25 @@ describe('S3 credentials', () => {
     }
   })
 
+  test('misspelt or mistyped options are configuration errors naming the option, not its value', () => {
+    assert.throws(
+      () => createS3Store(`s3://${bucket}/t`, { endpoint: moto.endpoint, pathstyle: true } as never),
+      (error: unknown) => error instanceof SluiceError && error.code === 'CONFIG_INVALID' && /unknown option "pathstyle"/.test(error.message) && /pathStyle/.test(error.fix),
+    )
+    assert.throws(
+      () => createS3Store(`s3://${bucket}/t`, { credentials: { accessKeyId: 'AKIA', secret_access_key: 'do-not-echo' } as never }),
+      (error: unknown) => error instanceof SluiceError && error.code === 'CONFIG_INVALID' && /S3 credentials/.test(error.message) && !error.message.includes('do-not-echo'),
+    )
+  })
+
+  test('a refresh callback returning the wrong shape fails with the option it lacks', async () => {
+    const store = createS3Store(`s3://${bucket}/t`, {
+      endpoint: moto.endpoint,
+      refreshCredentials: () => Promise.resolve({ access_key_id: 'AKIA', secret_access_key: 'x' } as never),
+    })
+    await assert.rejects(store.head('a.json'), (error: unknown) => error instanceof SluiceError && /refreshing the credentials for s3:\/\/lakehouse\/t failed: .*unknown option "access_key_id"/.test(error.message))
+  })
+
   test('the AWS SDK default chain: environment variables', async () => {
     const saved = { ...process.env }
     try {

@@ -9,6 +9,7 @@ import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob
 import { SluiceError } from '../../errors.ts'
 import { checkRange, storageError, type StorageOperation } from './cloud-errors.ts'
 import { KeyPrefix, sameBytes, sortsAfter } from './cloud-keys.ts'
+import { checkOptions, checkVariant } from './cloud-options.ts'
 import { RefreshingCredentials, type Expiring, type RefreshCredentials } from './credentials.ts'
 import type { ObjectInfo, ObjectStore } from './object-store.ts'
 
@@ -45,6 +46,15 @@ export function createAzureStore(uri: string, options: AzureStoreOptions = {}): 
   return new AzureObjectStore(uri, options)
 }
 
+const sasSpec = { sasToken: 'string', 'expiresAt?': 'date' } as const
+
+const credentialVariants = [
+  { key: 'accountKey', spec: { accountKey: 'string' } },
+  { key: 'sasToken', spec: sasSpec },
+  { key: 'clientSecret', spec: { tenantId: 'string', clientId: 'string', clientSecret: 'string' } },
+  { key: 'tokenCredential', spec: { tokenCredential: 'object' } },
+] as const
+
 interface Location {
   container: string
   account: string
@@ -80,6 +90,8 @@ class AzureObjectStore implements ObjectStore {
   private client: { sasToken: string | undefined; container: ContainerClient } | undefined
 
   constructor(uri: string, options: AzureStoreOptions) {
+    checkOptions('the Azure store options', options, { 'accountName?': 'string', 'endpoint?': 'string', 'credentials?': 'object', 'refreshCredentials?': 'function' })
+    if (options.credentials !== undefined) checkVariant('the Azure credentials', options.credentials, credentialVariants)
     this.location = parseUri(uri, options.accountName)
     this.keys = new KeyPrefix(this.location.path)
     const { container, account, suffix } = this.location
@@ -89,7 +101,7 @@ class AzureObjectStore implements ObjectStore {
     this.credentials = options.credentials ?? credentialsFromEnvironment()
     if (options.refreshCredentials !== undefined || (this.credentials !== undefined && 'sasToken' in this.credentials)) {
       const initial = this.credentials !== undefined && 'sasToken' in this.credentials ? this.credentials : undefined
-      this.sas = new RefreshingCredentials(initial, options.refreshCredentials, this.root)
+      this.sas = new RefreshingCredentials(initial, options.refreshCredentials, this.root, (sas) => checkOptions('the Azure SAS credentials', sas, sasSpec))
     }
   }
 

@@ -21,12 +21,15 @@ export class RefreshingCredentials<T extends Expiring> {
   private pending: Promise<T> | undefined
   private readonly refresh: RefreshCredentials<T> | undefined
   private readonly root: string
+  private readonly check: (credentials: T) => void
 
-  /** `root` names the table in messages. */
-  constructor(initial: T | undefined, refresh: RefreshCredentials<T> | undefined, root: string) {
+  /** `root` names the table in messages; `check` throws on credentials of the wrong shape. */
+  constructor(initial: T | undefined, refresh: RefreshCredentials<T> | undefined, root: string, check: (credentials: T) => void) {
     this.current = initial
     this.refresh = refresh
     this.root = root
+    this.check = check
+    if (initial !== undefined) check(initial)
   }
 
   /** Credentials valid for at least the refresh margin, refreshed first when needed. */
@@ -46,6 +49,7 @@ export class RefreshingCredentials<T extends Expiring> {
   private async fetch(refresh: RefreshCredentials<T>): Promise<T> {
     try {
       const fresh = await refresh()
+      this.check(fresh)
       this.current = fresh
       return fresh
     } catch (error) {

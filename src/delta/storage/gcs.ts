@@ -10,6 +10,7 @@ import { OAuth2Client } from 'google-auth-library'
 import { SluiceError } from '../../errors.ts'
 import { checkRange, storageError, type StorageOperation } from './cloud-errors.ts'
 import { KeyPrefix, sameBytes } from './cloud-keys.ts'
+import { checkOptions, checkVariant } from './cloud-options.ts'
 import { RefreshingCredentials, type Expiring, type RefreshCredentials } from './credentials.ts'
 import type { ObjectInfo, ObjectStore } from './object-store.ts'
 
@@ -45,6 +46,14 @@ export function createGcsStore(uri: string, options: GcsStoreOptions = {}): Obje
 
 const listPageSize = 1000
 
+const tokenSpec = { accessToken: 'string', 'expiresAt?': 'date' } as const
+
+const credentialVariants = [
+  { key: 'accessToken', spec: tokenSpec },
+  { key: 'serviceAccountKey', spec: { serviceAccountKey: 'json' } },
+  { key: 'keyFile', spec: { keyFile: 'string' } },
+] as const
+
 class GcsObjectStore implements ObjectStore {
   readonly root: string
   private readonly bucketName: string
@@ -54,6 +63,8 @@ class GcsObjectStore implements ObjectStore {
   private readonly secrets = new Map<'privateKey' | 'accessToken', string>()
 
   constructor(uri: string, options: GcsStoreOptions) {
+    checkOptions('the GCS store options', options, { 'endpoint?': 'string', 'projectId?': 'string', 'credentials?': 'object', 'refreshCredentials?': 'function' })
+    if (options.credentials !== undefined) checkVariant('the GCS credentials', options.credentials, credentialVariants)
     const match = /^gs:\/\/([^/?#]+)(\/[^?#]*)?$/i.exec(uri)
     if (match === null) {
       throw new SluiceError('CONFIG_INVALID', `"${uri.split('?')[0]}" is not a Google Cloud Storage table URI`, {
@@ -73,7 +84,9 @@ class GcsObjectStore implements ObjectStore {
     if (options.endpoint !== undefined) storageOptions.apiEndpoint = options.endpoint.replace(/\/+$/, '')
     const credentials = options.credentials
     if (options.refreshCredentials !== undefined || (credentials !== undefined && 'accessToken' in credentials)) {
-      storageOptions.authClient = this.tokenClient(new RefreshingCredentials(credentials !== undefined && 'accessToken' in credentials ? credentials : undefined, options.refreshCredentials, this.root))
+      storageOptions.authClient = this.tokenClient(new RefreshingCredentials(credentials !== undefined && 'accessToken' in credentials ? credentials : undefined, options.refreshCredentials, this.root, (token) =>
+          checkOptions('the GCS access token', token, tokenSpec),
+        ))
     } else if (credentials !== undefined && 'serviceAccountKey' in credentials) {
       const key = credentials.serviceAccountKey
       storageOptions.credentials = typeof key === 'string' ? parseKey(key, this.root) : key

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { SluiceError } from '../../errors.ts'
 import { checkRange, storageError, type StorageOperation } from './cloud-errors.ts'
 import { KeyPrefix, sameBytes } from './cloud-keys.ts'
+import { checkOptions } from './cloud-options.ts'
 import { RefreshingCredentials, type Expiring, type RefreshCredentials } from './credentials.ts'
 import type { ObjectInfo, ObjectStore } from './object-store.ts'
 
@@ -63,6 +64,15 @@ class S3ObjectStore implements ObjectStore {
   private lastCredentials: AwsCredentials | undefined
 
   constructor(uri: string, options: S3StoreOptions) {
+    checkOptions('the S3 store options', options, {
+      'region?': 'string',
+      'endpoint?': 'string',
+      'pathStyle?': 'boolean',
+      'profile?': 'string',
+      'credentials?': 'object',
+      'refreshCredentials?': 'function',
+      'maxAttempts?': 'number',
+    })
     const match = /^(s3a?):\/\/([^/?#]+)(\/[^?#]*)?$/i.exec(uri)
     if (match === null) {
       throw new SluiceError('CONFIG_INVALID', `"${uri.split('?')[0]}" is not an S3 table URI`, {
@@ -74,7 +84,9 @@ class S3ObjectStore implements ObjectStore {
     this.keys = new KeyPrefix(path)
     this.root = `s3://${bucket}/${this.keys.prefix}`.replace(/\/$/, '')
     if (options.credentials !== undefined || options.refreshCredentials !== undefined) {
-      this.credentials = new RefreshingCredentials(options.credentials, options.refreshCredentials, this.root)
+      this.credentials = new RefreshingCredentials(options.credentials, options.refreshCredentials, this.root, (credentials) =>
+        checkOptions('the S3 credentials', credentials, { accessKeyId: 'string', secretAccessKey: 'string', 'sessionToken?': 'string', 'expiresAt?': 'date' }),
+      )
     }
     const config: S3ClientConfig = {
       region: options.region ?? (options.endpoint === undefined ? undefined : 'us-east-1'),
