@@ -34,8 +34,9 @@ class DecimalType extends avro.types.LogicalType {
   }
 
   protected override _fromValue(bytes: Buffer): string {
-    let unscaled = bytes.length === 0 ? 0n : BigInt.asIntN(bytes.length * 8, BigInt(`0x${bytes.toString('hex')}`))
-    const negative = unscaled < 0n
+    // Up to 6 bytes (48 bits) a JS number holds the unscaled value exactly: skip BigInt.
+    let unscaled: bigint | number = bytes.length === 0 ? 0 : bytes.length <= 6 ? bytes.readIntBE(0, bytes.length) : BigInt.asIntN(bytes.length * 8, BigInt(`0x${bytes.toString('hex')}`))
+    const negative = unscaled < 0
     if (negative) unscaled = -unscaled
     const digits = unscaled.toString().padStart(this.#scale + 1, '0')
     const whole = digits.slice(0, digits.length - this.#scale)
@@ -52,8 +53,8 @@ class DecimalType extends avro.types.LogicalType {
     if (fraction.length > this.#scale) throw new Error(`"${text}" has more than ${this.#scale} fraction digits`)
     const digits = `${match[2]}${fraction.padEnd(this.#scale, '0')}`.replace(/^0+(?=\d)/, '')
     if (digits.length > this.#precision) throw new Error(`"${text}" has more than ${this.#precision} digits`)
-    const unscaled = BigInt(`${match[1]}${digits}`)
-    return twosComplement(unscaled, this.#fixedSize)
+    if (digits.length <= 14 && this.#fixedSize === undefined) return smallTwosComplement(Number(`${match[1]}${digits}`))
+    return twosComplement(BigInt(`${match[1]}${digits}`), this.#fixedSize)
   }
 
   protected override _resolve(type: avro.Type): ((value: Buffer) => Buffer) | undefined {
@@ -66,6 +67,15 @@ class DecimalType extends avro.types.LogicalType {
     attributes.precision = this.#precision
     attributes.scale = this.#scale
   }
+}
+
+/** Minimal big-endian two's complement of an integer below 2^47 in magnitude (Buffer's writeIntBE). */
+function smallTwosComplement(value: number): Buffer {
+  let size = 1
+  while (value >= 2 ** (size * 8 - 1) || value < -(2 ** (size * 8 - 1))) size++
+  const buffer = Buffer.allocUnsafe(size)
+  buffer.writeIntBE(value, 0, size)
+  return buffer
 }
 
 function twosComplement(value: bigint, fixedSize: number | undefined): Buffer {
