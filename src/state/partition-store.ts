@@ -241,9 +241,10 @@ export class PartitionStore {
       for (const record of records) {
         if (last !== undefined && record.offset <= last) continue
         last = record.offset
-        if (record.key === null) continue
+        if (record.key == null || record.key.length === 0) continue
         applied++
-        if (record.value === null) this.#data.removeSync(record.key)
+        // A tombstone (delete); some readers hand a missing value as undefined rather than null.
+        if (record.value == null) this.#data.removeSync(record.key)
         else this.#data.putSync(record.key, record.value)
       }
       if (last !== undefined && last !== this.#offset) this.#meta.putSync(OFFSET_KEY, offsetBytes(last))
