@@ -97,8 +97,9 @@ async function readParquetActions(store: ObjectStore, path: string, size: number
   const present = new Set(file.topLevelColumns())
   const columns = CHECKPOINT_COLUMNS.filter((column) => present.has(column))
   for (const range of file.rowGroups()) {
-    for (const values of await file.readRows(columns, range)) {
-      const action = normalizeAction(Object.fromEntries(columns.map((column, i) => [column, values[i]])))
+    const values = await file.readColumns(columns, range)
+    for (let row = 0; row < range.rowEnd - range.rowStart; row++) {
+      const action = normalizeAction(Object.fromEntries(columns.map((column, i) => [column, values[i]![row]])))
       if (action !== undefined) visit(action)
     }
   }

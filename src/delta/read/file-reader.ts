@@ -49,15 +49,20 @@ export async function* readFileRows(store: ObjectStore, file: FileToRead, plan: 
   // Where each output column comes from: an index into the row read from the file, or a partition value.
   const sources = readers.map((reader) => ({ ...reader, index: reader.key === undefined ? -1 : fileColumns.indexOf(reader.key), fixed: partitionByName.get(reader.name) ?? null }))
   for (const range of parquet.rowGroups()) {
-    const raw = fileColumns.length > 0 ? await parquet.readRows(fileColumns, range) : Array.from({ length: range.rowEnd - range.rowStart }, (): unknown[] => [])
+    const count = range.rowEnd - range.rowStart
+    const read = fileColumns.length > 0 ? await parquet.readColumns(fileColumns, range) : []
+    // Convert column by column (one converter over one array keeps each loop monomorphic), then build rows.
+    const columns = sources.map((source) => (source.index < 0 ? undefined : read[source.index]!.map(source.convert)))
     const rows: DeltaRow[] = []
-    for (let i = 0; i < raw.length; i++) {
+    for (let i = 0; i < count; i++) {
       const rowIndex = range.rowStart + i
       if (file.deleted?.has(rowIndex) === true) continue
       if (file.only !== undefined && !file.only.has(rowIndex)) continue
-      const values = raw[i]!
       const row: DeltaRow = {}
-      for (const source of sources) row[source.name] = source.index < 0 ? source.fixed : source.convert(values[source.index])
+      for (let c = 0; c < sources.length; c++) {
+        const column = columns[c]
+        row[sources[c]!.name] = column === undefined ? sources[c]!.fixed : column[i]!
+      }
       rows.push(row)
     }
     yield rows

@@ -85,9 +85,15 @@ export class ParquetFile {
     return this.schema.children.map((child) => child.element.name)
   }
 
-  /** Rows `[rowStart, rowEnd)`, each an array of the values of `columns` (top-level names), in that order. */
-  async readRows(columns: readonly string[], range: RowGroupRange): Promise<unknown[][]> {
-    let rows: unknown[][] = []
+  /**
+   * Rows `[rowStart, rowEnd)` column by column: one array per name in `columns` (top-level names,
+   * structs, lists and maps assembled), each holding the range's values in row order.
+   */
+  async readColumns(columns: readonly string[], range: RowGroupRange): Promise<unknown[][]> {
+    const wanted = new Map(columns.map((column, index) => [column, index]))
+    const length = range.rowEnd - range.rowStart
+    const out: unknown[][] = columns.map(() => new Array<unknown>(length))
+    const filled = columns.map(() => 0)
     try {
       await parquetRead({
         file: this.buffer,
@@ -95,12 +101,18 @@ export class ParquetFile {
         columns: [...columns],
         rowStart: range.rowStart,
         rowEnd: range.rowEnd,
-        rowFormat: 'array',
         compressors,
         parsers,
         utf8: false,
-        onComplete: (result) => {
-          rows = result
+        onChunk: ({ columnName, columnData, rowStart }) => {
+          const index = wanted.get(columnName)
+          if (index === undefined) return
+          const target = out[index]!
+          // A chunk may cover rows outside the range: copy only the overlap.
+          const from = Math.max(range.rowStart, rowStart)
+          const to = Math.min(range.rowEnd, rowStart + columnData.length)
+          for (let row = from; row < to; row++) target[row - range.rowStart] = columnData[row - rowStart]
+          filled[index]! += Math.max(0, to - from)
         },
       })
     } catch (error) {
@@ -109,7 +121,13 @@ export class ParquetFile {
         cause: error,
       })
     }
-    return rows
+    const short = filled.findIndex((count) => count < length)
+    if (short >= 0) {
+      throw new SluiceError('PARQUET_READ', `column "${columns[short]}" of ${this.path} has ${filled[short]} values for rows ${range.rowStart}-${range.rowEnd}`, {
+        fix: 'The data file is inconsistent (a column shorter than its row group); check it with another parquet reader.',
+      })
+    }
+    return out
   }
 }
 
