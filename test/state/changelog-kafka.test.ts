@@ -42,8 +42,12 @@ async function endOffset(topic: string): Promise<bigint> {
   return lag.find((entry) => entry.partition === PARTITION)?.endOffset ?? 0n
 }
 
+/** The records in fetch-sized batches, arriving asynchronously as from a consumer. */
 async function* asAsync(records: RestoreRecord[]): AsyncGenerator<RestoreRecord[]> {
-  for (let index = 0; index < records.length; index += 100) yield records.slice(index, index + 100)
+  for (let index = 0; index < records.length; index += 100) {
+    await new Promise((resolve) => setImmediate(resolve))
+    yield records.slice(index, index + 100)
+  }
 }
 
 describe('changelog on a real broker', () => {
