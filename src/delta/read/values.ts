@@ -85,15 +85,19 @@ function civilDate(days: number): string {
 }
 
 /** An unscaled integer at `scale` as a decimal string with exactly `targetScale` fraction digits. */
-export function formatDecimal(unscaled: bigint, scale: number, targetScale: number): string {
+export function formatDecimal(unscaled: bigint | number, scale: number, targetScale: number): string {
   let value = unscaled
-  if (targetScale > scale) value *= 10n ** BigInt(targetScale - scale)
-  else if (targetScale < scale) value /= 10n ** BigInt(scale - targetScale)
-  const negative = value < 0n
+  if (targetScale !== scale) {
+    // Only type widening changes the scale between a file and the table: rescale exactly in bigint.
+    value = BigInt(value)
+    if (targetScale > scale) value *= 10n ** BigInt(targetScale - scale)
+    else value /= 10n ** BigInt(scale - targetScale)
+  }
+  const negative = value < 0
   const digits = (negative ? -value : value).toString().padStart(targetScale + 1, '0')
-  const integer = digits.slice(0, digits.length - targetScale)
-  const fraction = digits.slice(digits.length - targetScale)
-  return `${negative ? '-' : ''}${integer}${targetScale > 0 ? `.${fraction}` : ''}`
+  if (targetScale === 0) return negative ? `-${digits}` : digits
+  const point = digits.length - targetScale
+  return `${negative ? '-' : ''}${digits.slice(0, point)}.${digits.slice(point)}`
 }
 
 function bytesToBigInt(bytes: Uint8Array): bigint {
@@ -104,9 +108,9 @@ function bytesToBigInt(bytes: Uint8Array): bigint {
   return value
 }
 
-function unscaled(raw: unknown): bigint {
-  if (typeof raw === 'bigint') return raw
-  if (typeof raw === 'number') return BigInt(raw)
+/** INT32 decimals stay numbers (exact: at most 9 digits), INT64 and byte-array ones are bigints. */
+function unscaled(raw: unknown): bigint | number {
+  if (typeof raw === 'bigint' || typeof raw === 'number') return raw
   if (raw instanceof Uint8Array) return bytesToBigInt(raw)
   throw new TypeError(`unexpected decimal value ${typeof raw}`)
 }
