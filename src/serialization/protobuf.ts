@@ -8,6 +8,7 @@
 import protobuf from 'protobufjs'
 import { SluiceError } from '../errors.ts'
 import type { SchemaDefinition } from './registry-client.ts'
+import { checkMessage } from './protobuf-check.ts'
 import { schemaSerde, type Decoder, type Encoder, type RegistrySettings, type ResolvedReference, type SchemaFormat, type SchemaSerde } from './schema-serde.ts'
 import { decodeMessageIndexes, encodeMessageIndexes } from './wire-format.ts'
 
@@ -92,13 +93,14 @@ class ProtobufFormat<T> implements SchemaFormat<T> {
     const type = schema === this.schema && this.#ownType !== undefined ? this.#ownType : messageTypeIn(parseProto(schema.schema, references), schema.schema, this.#messageType)
     return {
       encode: (value) => {
-        const message = type.fromObject(value as Record<string, unknown>)
-        return type.encode(message).finish()
+        const problem = checkMessage(type, value)
+        if (problem !== undefined) throw new Error(problem)
+        return type.encode(type.fromObject(value as Record<string, unknown>)).finish()
       },
       messageIndexes: encodeMessageIndexes(messageIndexesOf(type)),
       explain: (value) => {
-        const problem = type.verify(value as Record<string, unknown>)
-        return problem === null ? undefined : problem
+        const problem = checkMessage(type, value)
+        return problem === undefined ? undefined : `"${/^[\w.[\]{}]+/.exec(problem)?.[0] ?? '(the record)'}"`
       },
     }
   }

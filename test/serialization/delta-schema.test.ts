@@ -74,6 +74,19 @@ test('Protobuf: every Delta type round-trips (timestamps as Date, dates as day n
   assert.deepEqual(serde.deserialize(serde.serialize(sparse, context), context), sparse)
 })
 
+test('Protobuf: values protobufjs would silently coerce are refused, naming the field', () => {
+  const proto = deltaToProtobuf(everyType)
+  const serde = protobufSerde({ schema: proto.schema, messageType: proto.messageType })
+  const row = { ...fullRow, day: -1, by_day: {} }
+  const refused = (bad: unknown, message: RegExp) =>
+    assert.throws(() => serde.serialize(bad as never, context), (error: unknown) => error instanceof SluiceError && error.code === 'SERIALIZATION_FAILED' && message.test(error.message))
+  refused({ ...row, quantity: 2 ** 40 }, /field "quantity" \(quantity must be an integer from -2147483648 to 2147483647, got 1099511627776\)/)
+  refused({ ...row, tags: ['a', null] }, /field "tags\[1\]" \(tags\[1\] is null, which Protobuf list elements cannot be\)/)
+  refused({ ...row, address: { city: 7 } }, /field "address\.city"/)
+  refused({ ...row, id: 1.5 }, /field "id" \(id must be a bigint/)
+  refused({ ...row, created_at: 'yesterday' }, /field "created_at" \(created_at is not a valid timestamp\)/)
+})
+
 test('JSON Schema: every Delta type round-trips as JSON and values are validated', () => {
   const schema = deltaToJsonSchema(everyType, { title: 'Order' })
   const serde = jsonSchemaSerde({ schema })
