@@ -1,0 +1,109 @@
+/**
+ * How window state is laid out in a PartitionStore. All keys sort as bytes, so LMDB keeps:
+ *   'T'                                  -> stream time of the partition (the highest timestamp seen)
+ *   'W' keyLength key start              -> [end, highest record timestamp, accumulator] of one window
+ *   'C' closeAt keyLength key start      -> 0: the close index, ordered by when windows close,
+ *                                           so closing is a range read from the lowest entry
+ * Times are 8-byte big-endian with the sign bit flipped, so that byte order is number order.
+ */
+
+/** A message key as bytes and back: how windows keep the key of their records. */
+export interface KeyCodec<K> {
+  encode(key: K): Buffer
+  decode(bytes: Buffer): K
+}
+
+const NULL_TAG = 0
+const BYTES_TAG = 1
+const STRING_TAG = 2
+const JSON_TAG = 3
+
+/** Keeps null, Buffers and strings as they are and any other key as JSON (numbers, objects…). */
+export const defaultKeyCodec: KeyCodec<unknown> = {
+  encode(key) {
+    if (key == null) return Buffer.of(NULL_TAG)
+    if (Buffer.isBuffer(key)) return Buffer.concat([Buffer.of(BYTES_TAG), key])
+    if (typeof key === 'string') return Buffer.concat([Buffer.of(STRING_TAG), Buffer.from(key, 'utf8')])
+    return Buffer.concat([Buffer.of(JSON_TAG), Buffer.from(JSON.stringify(key), 'utf8')])
+  },
+  decode(bytes) {
+    const body = bytes.subarray(1)
+    switch (bytes[0]) {
+      case NULL_TAG:
+        return null
+      case BYTES_TAG:
+        return Buffer.from(body)
+      case STRING_TAG:
+        return body.toString('utf8')
+      default:
+        return JSON.parse(body.toString('utf8')) as unknown
+    }
+  },
+}
+
+export const STREAM_TIME_KEY = Buffer.from('T')
+const WINDOW = 0x57 // 'W'
+const CLOSE = 0x43 // 'C'
+const TIME_BYTES = 8
+const SIGN = 0x80000000
+const TWO_32 = 2 ** 32
+
+export function writeTime(target: Buffer, offset: number, time: number): void {
+  const high = Math.floor(time / TWO_32)
+  target.writeUInt32BE((high + SIGN) >>> 0, offset)
+  target.writeUInt32BE(time - high * TWO_32, offset + 4)
+}
+
+export function readTime(source: Buffer, offset: number): number {
+  const high = ((source.readUInt32BE(offset) - SIGN) | 0) * TWO_32
+  return high + source.readUInt32BE(offset + 4)
+}
+
+/** 'W' keyLength key start */
+export function windowKey(key: Buffer, start: number): Buffer {
+  const bytes = Buffer.allocUnsafe(5 + key.length + TIME_BYTES)
+  bytes[0] = WINDOW
+  bytes.writeUInt32BE(key.length, 1)
+  key.copy(bytes, 5)
+  writeTime(bytes, 5 + key.length, start)
+  return bytes
+}
+
+/** The window start held by a window key. */
+export function startOfWindowKey(bytes: Buffer): number {
+  return readTime(bytes, bytes.length - TIME_BYTES)
+}
+
+/** 'C' closeAt keyLength key start */
+export function closeIndexKey(closeAt: number, key: Buffer, start: number): Buffer {
+  const bytes = Buffer.allocUnsafe(1 + TIME_BYTES + 4 + key.length + TIME_BYTES)
+  bytes[0] = CLOSE
+  writeTime(bytes, 1, closeAt)
+  bytes.writeUInt32BE(key.length, 1 + TIME_BYTES)
+  key.copy(bytes, 1 + TIME_BYTES + 4)
+  writeTime(bytes, 1 + TIME_BYTES + 4 + key.length, start)
+  return bytes
+}
+
+/** The close time, key and window start of a close index key. */
+export function parseCloseIndexKey(bytes: Buffer): { closeAt: number; key: Buffer; start: number } {
+  const keyLength = bytes.readUInt32BE(1 + TIME_BYTES)
+  return {
+    closeAt: readTime(bytes, 1),
+    key: bytes.subarray(1 + TIME_BYTES + 4, 1 + TIME_BYTES + 4 + keyLength),
+    start: readTime(bytes, 1 + TIME_BYTES + 4 + keyLength),
+  }
+}
+
+/** The range bounds of the close index entries with closeAt <= `time`. */
+export function closeIndexUpTo(time: number): [Buffer, Buffer] {
+  const end = Buffer.allocUnsafe(1 + TIME_BYTES)
+  end[0] = CLOSE
+  writeTime(end, 1, time + 1)
+  return [Buffer.of(CLOSE), end]
+}
+
+/** The whole close index. */
+export function closeIndexRange(): [Buffer, Buffer] {
+  return [Buffer.of(CLOSE), Buffer.of(CLOSE + 1)]
+}
