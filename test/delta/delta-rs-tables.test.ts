@@ -19,6 +19,19 @@ describe('delta-rs tables', { timeout: 15 * 60_000 }, () => {
     await assertSnapshotsMatch(fixtures.dir, 'rs_types', fixtures.tables.rs_types!)
   })
 
+  test('column batches hold the same values as rows, column by column', async () => {
+    const snapshot = await (await DeltaTable.open(join(fixtures.dir, 'rs_types'))).snapshot()
+    const rows = []
+    for await (const row of snapshot.scan({ columns: ['ts', 'id', 'point'] }).rows()) rows.push(row)
+    const fromColumns = []
+    for await (const batch of snapshot.scan({ columns: ['ts', 'id', 'point'] }).columnBatches()) {
+      assert.deepEqual(Object.keys(batch.columns), ['ts', 'id', 'point'])
+      for (let i = 0; i < batch.length; i++) fromColumns.push({ ts: batch.columns.ts![i], id: batch.columns.id![i], point: batch.columns.point![i] })
+    }
+    assert.ok(rows.length > 0)
+    assert.deepEqual(fromColumns, rows)
+  })
+
   test('partitioned by string, int and date (escaped values, nulls), after delete, update and merge', async () => {
     const expected = fixtures.tables.rs_partitioned!
     const table = await assertSnapshotsMatch(fixtures.dir, 'rs_partitioned', expected)

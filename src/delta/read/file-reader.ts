@@ -28,45 +28,72 @@ export interface ColumnPlan {
   readonly mode: ColumnMappingMode
 }
 
-/** Yields the file's rows, one array per row group. */
-export async function* readFileRows(store: ObjectStore, file: FileToRead, plan: ColumnPlan): AsyncGenerator<DeltaRow[]> {
+/** Rows of one row group, column by column: every array has `length` values, in row order. */
+export interface ColumnBatch {
+  readonly length: number
+  readonly columns: Readonly<Record<string, DeltaValue[]>>
+}
+
+/** Yields the file's rows as column batches, one per row group (deleted rows already left out). */
+export async function* readFileColumns(store: ObjectStore, file: FileToRead, plan: ColumnPlan): AsyncGenerator<ColumnBatch> {
   const parquet = await ParquetFile.open(store, file.path, file.size)
-  const fixed: [string, DeltaValue][] = []
-  const readers: { name: string; key: string | undefined; convert: (raw: unknown) => DeltaValue }[] = []
+  const readers: { name: string; key: string | undefined; convert: (raw: unknown) => DeltaValue; fixed: DeltaValue }[] = []
   for (const { field, partition } of plan.columns) {
     if (partition) {
-      const raw = partitionValue(file.partitionValues, field, plan.mode)
-      fixed.push([field.name, parsePartitionValue(raw, field.type, field.name)])
-      readers.push({ name: field.name, key: undefined, convert: () => null })
+      const fixed = parsePartitionValue(partitionValue(file.partitionValues, field, plan.mode), field.type, field.name)
+      readers.push({ name: field.name, key: undefined, convert: () => fixed, fixed })
       continue
     }
     const node = resolveChild(parquet.schema.children, field, plan.mode)
     // A column added to the schema after this file was written reads as null.
-    readers.push({ name: field.name, key: node?.element.name, convert: node === undefined ? () => null : converterFor(field.type, node, plan.mode) })
+    readers.push({ name: field.name, key: node?.element.name, convert: node === undefined ? () => null : converterFor(field.type, node, plan.mode), fixed: null })
   }
-  const partitionByName = new Map(fixed)
-  const fileColumns = readers.flatMap((reader) => (reader.key === undefined ? [] : [reader.key]))
-  // Where each output column comes from: an index into the row read from the file, or a partition value.
-  const sources = readers.map((reader) => ({ ...reader, index: reader.key === undefined ? -1 : fileColumns.indexOf(reader.key), fixed: partitionByName.get(reader.name) ?? null }))
+  const fileColumns = [...new Set(readers.flatMap((reader) => (reader.key === undefined ? [] : [reader.key])))]
   for (const range of parquet.rowGroups()) {
-    const count = range.rowEnd - range.rowStart
     const read = fileColumns.length > 0 ? await parquet.readColumns(fileColumns, range) : []
-    // Convert column by column (one converter over one array keeps each loop monomorphic), then build rows.
-    const columns = sources.map((source) => (source.index < 0 ? undefined : read[source.index]!.map(source.convert)))
-    const rows: DeltaRow[] = []
-    for (let i = 0; i < count; i++) {
-      const rowIndex = range.rowStart + i
-      if (file.deleted?.has(rowIndex) === true) continue
-      if (file.only !== undefined && !file.only.has(rowIndex)) continue
-      const row: DeltaRow = {}
-      for (let c = 0; c < sources.length; c++) {
-        const column = columns[c]
-        row[sources[c]!.name] = column === undefined ? sources[c]!.fixed : column[i]!
+    const keep = keptRows(file, range.rowStart, range.rowEnd)
+    const length = keep === undefined ? range.rowEnd - range.rowStart : keep.length
+    const columns: Record<string, DeltaValue[]> = {}
+    for (const reader of readers) {
+      if (reader.key === undefined) {
+        columns[reader.name] = new Array<DeltaValue>(length).fill(reader.fixed)
+        continue
       }
-      rows.push(row)
+      // One converter over one array keeps the loop monomorphic.
+      const raw = read[fileColumns.indexOf(reader.key)]!
+      columns[reader.name] = keep === undefined ? raw.map(reader.convert) : keep.map((row) => reader.convert(raw[row]))
     }
-    yield rows
+    yield { length, columns }
   }
+}
+
+/** Offsets within the row group of the rows to return, or undefined for all of them. */
+function keptRows(file: FileToRead, rowStart: number, rowEnd: number): number[] | undefined {
+  const { deleted, only } = file
+  if (deleted === undefined && only === undefined) return undefined
+  const keep: number[] = []
+  for (let row = rowStart; row < rowEnd; row++) {
+    if (deleted?.has(row) === true) continue
+    if (only !== undefined && !only.has(row)) continue
+    keep.push(row - rowStart)
+  }
+  return keep
+}
+
+/** Yields the file's rows, one array per row group. */
+export async function* readFileRows(store: ObjectStore, file: FileToRead, plan: ColumnPlan): AsyncGenerator<DeltaRow[]> {
+  for await (const batch of readFileColumns(store, file, plan)) yield batchRows(batch)
+}
+
+export function batchRows({ length, columns }: ColumnBatch): DeltaRow[] {
+  const entries = Object.entries(columns)
+  const rows = new Array<DeltaRow>(length)
+  for (let i = 0; i < length; i++) {
+    const row: DeltaRow = {}
+    for (const [name, values] of entries) row[name] = values[i]!
+    rows[i] = row
+  }
+  return rows
 }
 
 /** Partition values are keyed by physical name under column mapping. */
