@@ -48,8 +48,8 @@ export async function replay(store: ObjectStore, segment: LogSegment): Promise<T
       if (action.remove === undefined) apply(action)
     })
   }
-  for (const commit of segment.commits) {
-    for (const action of await readCommit(store, commit.file.path)) apply(action)
+  for await (const actions of readCommitsAhead(store, segment.commits.map((commit) => commit.file.path))) {
+    for (const action of actions) apply(action)
   }
   if (protocol === undefined || metadata === undefined) {
     throw new SluiceError('DELTA_PROTOCOL', `version ${segment.version} of the table at ${store.root} has no ${protocol === undefined ? 'protocol' : 'metaData'} action`, {
@@ -58,6 +58,25 @@ export async function replay(store: ObjectStore, segment: LogSegment): Promise<T
   }
   const ordered = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, add]) => add)
   return { version: segment.version, protocol, metadata, files: ordered, transactions }
+}
+
+/** Commits read a few at a time ahead of their use (object stores answer slowly, not narrowly), yielded in order. */
+export async function* readCommitsAhead(store: ObjectStore, paths: readonly string[], ahead = 8): AsyncGenerator<Action[]> {
+  const pending: Promise<Action[]>[] = []
+  let next = 0
+  const refill = (): void => {
+    while (pending.length < ahead && next < paths.length) {
+      const read = readCommit(store, paths[next++]!)
+      read.catch(() => undefined) // surfaced when its turn comes
+      pending.push(read)
+    }
+  }
+  refill()
+  while (pending.length > 0) {
+    const actions = await pending.shift()!
+    refill()
+    yield actions
+  }
 }
 
 export async function readCommit(store: ObjectStore, path: string): Promise<Action[]> {

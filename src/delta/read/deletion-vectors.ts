@@ -37,6 +37,11 @@ export class DeletedRows {
   constructor(indexes: readonly number[]) {
     let max = -1
     for (const index of indexes) if (index > max) max = index
+    if (max >= 2 ** 31) {
+      throw new SluiceError('DELTA_UNSUPPORTED_FEATURE', `a deletion vector marks row ${max}; Sluice reads data files of up to 2^31 rows`, {
+        fix: 'Rewrite the table\'s files smaller (OPTIMIZE) with the engine that wrote it.',
+      })
+    }
     this.bits = new Uint8Array((max >> 3) + 1)
     for (const index of indexes) this.bits[index >> 3]! |= 1 << (index & 7)
     this.cardinality = indexes.length
