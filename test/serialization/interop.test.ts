@@ -12,19 +12,24 @@ import { after, before, test } from 'node:test'
 import { KafkaAdmin, KafkaProducer } from '../../src/kafka/index.ts'
 import { SchemaRegistryClient, avroSerde, deltaToAvro, deltaToProtobuf, protobufSerde, string } from '../../src/serialization/index.ts'
 import { testBrokers, uniqueName } from '../helpers/kafka.ts'
-import { pythonEnv } from '../helpers/python-env.ts'
+import { pythonEnv, type PythonEnv } from '../helpers/python-env.ts'
 import { startSchemaRegistry, type TestSchemaRegistry } from '../helpers/schema-registry.ts'
 import { everyType, fullRow, sparseRow } from './delta-rows.ts'
 
 const CONFLUENT_KAFKA = ['confluent-kafka[avro,protobuf]==2.16.1', 'fastavro==1.13.1', 'grpcio-tools==1.85.1']
 
 let registry: TestSchemaRegistry
+let python: PythonEnv
 const admin = new KafkaAdmin({ brokers: testBrokers() })
 const topics: string[] = []
 
-before(async () => {
-  registry = await startSchemaRegistry()
-})
+// First run on a machine: Maven builds the registry and pip fills the venv, minutes each.
+before(
+  async () => {
+    ;[registry, python] = await Promise.all([startSchemaRegistry(), pythonEnv('confluent-kafka', CONFLUENT_KAFKA)])
+  },
+  { timeout: 30 * 60_000 },
+)
 
 after(async () => {
   await admin.deleteTopics(topics).catch(() => undefined)
@@ -98,7 +103,6 @@ print(json.dumps(records))
 `
 
 test('a Sluice-written Avro topic is read back by Python confluent-kafka’s AvroDeserializer', async () => {
-  const python = await pythonEnv('confluent-kafka', CONFLUENT_KAFKA)
   const topic = uniqueName('interop-avro')
   await admin.createTopics([{ name: topic, partitions: 1 }])
   topics.push(topic)
@@ -147,7 +151,6 @@ test('a Sluice-written Avro topic is read back by Python confluent-kafka’s Avr
 })
 
 test('a Sluice-written Protobuf topic is read back by Python confluent-kafka’s ProtobufDeserializer', async () => {
-  const python = await pythonEnv('confluent-kafka', CONFLUENT_KAFKA)
   const topic = uniqueName('interop-protobuf')
   await admin.createTopics([{ name: topic, partitions: 1 }])
   topics.push(topic)

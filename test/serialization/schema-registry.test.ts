@@ -26,10 +26,14 @@ import { everyType, fullRow, plain, sparseRow } from './delta-rows.ts'
 let registry: TestSchemaRegistry
 let client: SchemaRegistryClient
 
-before(async () => {
-  registry = await startSchemaRegistry()
-  client = new SchemaRegistryClient({ url: registry.url })
-})
+// The first run on a machine builds the registry with Maven (minutes); later runs start it in seconds.
+before(
+  async () => {
+    registry = await startSchemaRegistry()
+    client = new SchemaRegistryClient({ url: registry.url })
+  },
+  { timeout: 20 * 60_000 },
+)
 
 after(async () => {
   await registry?.stop()
@@ -193,6 +197,21 @@ test('an incompatible change is refused with SCHEMA_INCOMPATIBLE naming the fiel
     assert.match(error.fix, /add fields only with defaults or as nullable/)
     return true
   })
+})
+
+test('lookup mode writes with an id registered beforehand, and keys use the -key subject', async () => {
+  const topic = uniqueName('orders')
+  const key = { type: 'record', name: 'OrderKey', namespace: 'shop', fields: [{ name: 'id', type: 'long' }] } as const
+  const unregistered = avroSerde({ schema: key, registry: { client, writerSchema: 'lookup' } })
+  await assert.rejects(unregistered.prepare(topic, true), (error: unknown) => error instanceof SluiceError && error.code === 'SCHEMA_REGISTRY')
+  const id = await client.register(`${topic}-key`, { schemaType: 'AVRO', schema: JSON.stringify(key) })
+  const keys = avroSerde({ schema: key, registry: { client, writerSchema: 'lookup' } })
+  await keys.prepare(topic, true)
+  assert.equal(keys.schemaIdFor(topic, true), id)
+  const bytes = keys.serialize({ id: 42n }, { topic, isKey: true })
+  assert.equal(bytes.readUInt32BE(1), id)
+  await keys.prepareBatch([bytes])
+  assert.deepEqual(plain(keys.deserialize(bytes, { topic, isKey: true })), { id: 42n })
 })
 
 test('registry errors say what to fix; a missing subject, an unreachable registry', async () => {
