@@ -13,7 +13,7 @@ describe('delta-rs tables', { timeout: 15 * 60_000 }, () => {
   let fixtures: FixtureSet
   before(async () => {
     fixtures = await deltaRsFixtures()
-  })
+  }, { timeout: 20 * 60_000 })
 
   test('all data types, appends and an overwrite, at every version', async () => {
     await assertSnapshotsMatch(fixtures.dir, 'rs_types', fixtures.tables.rs_types!)

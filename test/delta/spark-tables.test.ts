@@ -17,9 +17,10 @@ async function logFiles(fixtures: FixtureSet, name: string): Promise<string[]> {
 
 describe('Spark tables', { timeout: 30 * 60_000 }, () => {
   let fixtures: FixtureSet
+  // The first run on a machine installs PySpark and writes every table in one JVM: minutes, not seconds.
   before(async () => {
     fixtures = await sparkFixtures()
-  })
+  }, { timeout: 40 * 60_000 })
 
   test('all data types, including NaN, infinities, nested structs, arrays and maps, at every version', async () => {
     await assertSnapshotsMatch(fixtures.dir, 'spark_types', fixtures.tables.spark_types!)

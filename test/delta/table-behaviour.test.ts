@@ -19,7 +19,7 @@ let scratch: string
 before(async () => {
   fixtures = await deltaRsFixtures()
   scratch = await mkdtemp(join(tmpdir(), 'sluice-delta-'))
-})
+}, { timeout: 20 * 60_000 })
 after(async () => {
   await rm(scratch, { recursive: true, force: true })
 })
