@@ -5,13 +5,15 @@
  */
 import avro from 'avsc'
 
+/** avsc packs the 8 bytes `toBuffer` returns at once, so one scratch buffer serves every write. */
+const longScratch = Buffer.alloc(8)
+
 /** `long` as bigint; writes also take safe-integer numbers. */
 export const bigintLong: avro.types.LongType = avro.types.LongType.__with({
   fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
   toBuffer: (value: bigint | number) => {
-    const buffer = Buffer.allocUnsafe(8)
-    buffer.writeBigInt64LE(BigInt(value))
-    return buffer
+    longScratch.writeBigInt64LE(BigInt(value))
+    return longScratch
   },
   fromJSON: (value: number | string) => BigInt(value),
   toJSON: (value: bigint) => Number(value),

@@ -3,6 +3,7 @@
  * Kafka's own big-endian integer and floating point encodings (those of the Java client's
  * IntegerSerializer, LongSerializer and DoubleSerializer).
  */
+import { jsonReplacer } from './json-values.ts'
 import type { SerializationContext, Serde } from './serde.ts'
 
 export const bytes: Serde<Buffer> = {
@@ -17,11 +18,22 @@ export const string: Serde<string> = {
   deserialize: (data) => data.toString('utf8'),
 }
 
-/** JSON with the value typed as `T`: the type is the pipeline's promise, not checked at run time (use JSON Schema for that). */
+/**
+ * JSON with the value typed as `T`: the type is the pipeline's promise, not checked at run time
+ * (use JSON Schema for that). A bigint (a Delta long) is written as an exact JSON integer.
+ */
 export function json<T = unknown>(): Serde<T> {
   return {
     name: 'json',
-    serialize: (value) => Buffer.from(JSON.stringify(value), 'utf8'),
+    serialize: (value) => {
+      try {
+        return Buffer.from(JSON.stringify(value), 'utf8')
+      } catch (error) {
+        // Only records holding a bigint pay for the replacer.
+        if (error instanceof TypeError && error.message.includes('BigInt')) return Buffer.from(JSON.stringify(value, jsonReplacer), 'utf8')
+        throw error
+      }
+    },
     deserialize: (data, context) => {
       try {
         return JSON.parse(data.toString('utf8')) as T

@@ -5,6 +5,7 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { SluiceError } from '../errors.ts'
+import { jsonReplacer } from './json-values.ts'
 import type { SchemaDefinition } from './registry-client.ts'
 import { schemaSerde, type Decoder, type Encoder, type RegistrySettings, type ResolvedReference, type SchemaFormat, type SchemaSerde } from './schema-serde.ts'
 import { partOf } from './wire-format.ts'
@@ -43,7 +44,7 @@ class JsonSchemaFormat<T> implements SchemaFormat<T> {
     let lastErrors: ErrorObject[] | null | undefined
     return {
       encode: (value) => {
-        const text = JSON.stringify(value, toJson)
+        const text = JSON.stringify(value, jsonReplacer)
         if (validate !== undefined && !validate(JSON.parse(text))) {
           lastErrors = validate.errors
           throw new Error(describeErrors(validate.errors))
@@ -72,17 +73,6 @@ class JsonSchemaFormat<T> implements SchemaFormat<T> {
     }
   }
 }
-
-/** JSON.stringify replacer: Buffers as base64, bigints as exact integers (Dates already have toJSON). */
-function toJson(this: Record<string, unknown>, key: string, value: unknown): unknown {
-  const original = this[key]
-  if (Buffer.isBuffer(original)) return original.toString('base64')
-  if (typeof value === 'bigint') return rawJSON(value.toString())
-  return value
-}
-
-/** ES2024's JSON.rawJSON (Node 21+), not yet in TypeScript's lib. */
-const rawJSON = (text: string): unknown => (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON(text)
 
 function compile(schema: SchemaDefinition, references: ResolvedReference[]): ValidateFunction {
   // Registry schemas carry keywords of other tools (connect.type, …): ignore what ajv does not know.

@@ -29,3 +29,8 @@ test('json and string round-trip unicode; bad JSON names the topic and the part'
   assert.equal(bytes.serialize(Buffer.from([1, 2]), value).length, 2)
   assert.throws(() => serde.deserialize(Buffer.from('{"name": '), value), /The value of a message on "events" is not valid JSON/)
 })
+
+test('json writes a bigint as an exact integer (a Delta long past 2^53)', () => {
+  const serde = json<{ id: bigint; at: Date }>()
+  assert.equal(serde.serialize({ id: 9_007_199_254_740_993n, at: new Date(0) }, value).toString(), '{"id":9007199254740993,"at":"1970-01-01T00:00:00.000Z"}')
+})
