@@ -62,6 +62,9 @@ export interface WindowedAggregationOptions<V, K, R> {
 type WindowEntry = [number, number, unknown]
 
 const nothing: readonly never[] = Object.freeze([])
+/** Close index actions: close the window (emit it in final mode), or only remove a closed one. */
+const CLOSE = 0
+const PURGE = 1
 
 export class WindowedAggregation<V, K = unknown, R = unknown> {
   readonly #store: PartitionStore
@@ -326,7 +329,7 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
 
   /** Adds a window to the close index. */
   #index(closeAt: number, keyBytes: Buffer, start: number): void {
-    this.#store.set(closeIndexKey(closeAt, keyBytes, start), 0)
+    this.#store.set(closeIndexKey(closeAt, keyBytes, start), CLOSE)
     const next = this.#knownNextCloseAt()
     if (next === undefined || closeAt < next) this.#nextCloseAt = closeAt
   }
@@ -336,13 +339,23 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
     let next = this.#knownNextCloseAt()
     if (next === undefined) next = this.#nextCloseAt = this.#lowestCloseAt()
     if (streamTime < next) return
+    const windows = this.#windows
     const [from, to] = closeIndexUpTo(streamTime)
-    for (const [indexKey] of this.#store.range(from, to)) {
+    // Deleting while iterating is safe: range() reads a snapshot of LMDB and of the pending writes.
+    for (const [indexKey, action] of this.#store.range(from, to)) {
       const { key: keyBytes, start } = parseCloseIndexKey(indexKey)
       const storeKey = windowKey(keyBytes, start)
-      const entry = this.#store.get<WindowEntry>(storeKey)
+      const entry = action === PURGE ? undefined : this.#store.get<WindowEntry>(storeKey)
       if (entry !== undefined) {
         if (!this.#emitCurrent) emit({ start, end: entry[0], key: this.#keyCodec.decode(keyBytes), value: this.#aggregator.result(entry[2]) })
+        if (windows.kind === 'sliding') {
+          // A closed sliding window still seeds the windows of records up to timeDifference after it
+          // (as Kafka Streams keeps it for its retention): it is removed later.
+          this.#store.set(closeIndexKey(entry[0] + 2 * windows.timeDifference + windows.grace + 1, keyBytes, start), PURGE)
+        } else {
+          this.#store.delete(storeKey)
+        }
+      } else {
         this.#store.delete(storeKey)
       }
       this.#store.delete(indexKey)
