@@ -6,6 +6,7 @@ import type { AddFile, Metadata, Protocol } from './log/actions.ts'
 import type { TableState } from './log/replay.ts'
 import { loadDeletionVector } from './read/deletion-vectors.ts'
 import { batchRows, readFileColumns, type ColumnBatch, type ColumnPlan } from './read/file-reader.ts'
+import { ParquetFile } from './read/parquet-file.ts'
 import { parsePartitionValue } from './read/partition-values.ts'
 import type { DeltaRow } from './read/values.ts'
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from './schema.ts'
@@ -114,6 +115,34 @@ export class SnapshotScan {
   /** Rows in batches (one per row group of each file), files in the snapshot's order. */
   async *batches(): AsyncGenerator<DeltaRow[]> {
     for await (const batch of this.columnBatches()) yield batchRows(batch)
+  }
+
+  /**
+   * Rows in batches with their position in the scan, starting at row `startIndex` (0-based over the
+   * whole scan, files in the snapshot's order): a reader that stored (version, index) resumes here.
+   * Files wholly before the start are skipped by their row count (parquet footer minus deletion
+   * vector), not read.
+   */
+  async *indexedBatches(startIndex = 0): AsyncGenerator<{ startIndex: number; rows: DeltaRow[] }> {
+    let index = 0
+    for (const file of this.files()) {
+      const deleted = file.deletionVector === undefined ? undefined : await loadDeletionVector(this.store, file.deletionVector)
+      if (index < startIndex) {
+        const live = (await ParquetFile.open(this.store, file.path, file.size)).numRows - (deleted?.cardinality ?? 0)
+        if (index + live <= startIndex) {
+          index += live
+          continue
+        }
+      }
+      const toRead = { path: file.path, size: file.size, partitionValues: file.partitionValues, ...(deleted === undefined ? {} : { deleted }) }
+      for await (const batch of readFileColumns(this.store, toRead, this.plan)) {
+        const first = index
+        index += batch.length
+        if (index <= startIndex || batch.length === 0) continue
+        const rows = batchRows(batch)
+        yield first >= startIndex ? { startIndex: first, rows } : { startIndex, rows: rows.slice(startIndex - first) }
+      }
+    }
   }
 
   /** The same batches column by column (no object per row: the cheaper form for columnar consumers). */

@@ -46,6 +46,21 @@ describe('Spark tables', { timeout: 30 * 60_000 }, () => {
     await assertChangesMatch(table, 'spark_dv', expected)
   })
 
+  test('a snapshot scan resumes at a row index with exactly the remaining rows (files before it skipped)', async () => {
+    const snapshot = await (await DeltaTable.open(join(fixtures.dir, 'spark_dv'))).snapshot()
+    assert.ok(snapshot.files.length > 1)
+    const all = []
+    for await (const row of snapshot.scan().rows()) all.push(row)
+    for (const start of [0, 1, Math.floor(all.length / 2), all.length - 1, all.length]) {
+      const resumed = []
+      for await (const batch of snapshot.scan().indexedBatches(start)) {
+        assert.equal(batch.startIndex, start + resumed.length, 'batches are contiguous')
+        resumed.push(...batch.rows)
+      }
+      assert.deepEqual(resumed, all.slice(start), `resumed at ${start}`)
+    }
+  })
+
   test('deletion vectors with tens of thousands of deleted rows (bitmap and run containers)', async () => {
     const expected = fixtures.tables.spark_dv_large!
     const table = await assertSnapshotsMatch(fixtures.dir, 'spark_dv_large', expected)
