@@ -1,6 +1,6 @@
 /** Serializers for message keys and values, and the Confluent Schema Registry. */
 export { bytes, double, int32, int64, json, string } from './basic.ts'
-export type { SerializationContext, Serde } from './serde.ts'
+export type { SerializationContext, Serde, SerdeValue } from './serde.ts'
 
 export { avroSerde, avroType } from './avro.ts'
 export type { AvroSchema, AvroSerdeOptions } from './avro.ts'

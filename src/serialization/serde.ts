@@ -16,3 +16,6 @@ export interface Serde<T> {
   /** Raises an Error with a clear message when `data` is not in this format. */
   deserialize(data: Buffer, context: SerializationContext): T
 }
+
+/** The record type a serde reads and writes: `type Order = SerdeValue<typeof orders>`. */
+export type SerdeValue<S> = S extends Serde<infer T> ? T : never

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { avroSerde, avroType } from '../../src/serialization/index.ts'
+import { avroSerde, avroType, type SerdeValue } from '../../src/serialization/index.ts'
 import { plain } from './delta-rows.ts'
 
 const context = { topic: 'orders', isKey: false }
@@ -39,7 +39,7 @@ test('the record type is inferred from the schema literal, and reads give those 
   const read = serde.deserialize(serde.serialize(order, context), context)
   // Compile-time: the inferred type is exactly this (tsc fails the build otherwise).
   const typed: { id: bigint; note: string | null; price: string; at: Date; status: 'NEW' | 'PAID'; lines: { qty: number }[] } = read
-  const back: typeof read = typed
+  const back: SerdeValue<typeof serde> = typed
   assert.deepEqual(plain(back), order)
   // @ts-expect-error the inferred type requires price; at run time the error names it
   assert.throws(() => serde.serialize({ ...order, price: undefined }, context), /field "price"/)
