@@ -21,8 +21,23 @@ export const bigintLong: avro.types.LongType = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 })
 
+/**
+ * avsc picks a union branch by running the value through each logical branch's `_check`, which by
+ * default converts it (and throws on a mismatch, e.g. for every null). Without an error hook (branch
+ * picking) a cheap test of the JS type is enough: the write converts, and reports what is wrong.
+ * With a hook (`isValid`, which names bad fields) the full conversion runs.
+ */
+abstract class QuickCheckType extends avro.types.LogicalType {
+  protected abstract accepts(value: unknown): boolean
+
+  _check(value: unknown, flags: unknown, hook: unknown, path: unknown): boolean {
+    if (hook === undefined) return this.accepts(value)
+    return (avro.types.LogicalType.prototype as unknown as { _check: (...args: unknown[]) => boolean })._check.call(this, value, flags, hook, path)
+  }
+}
+
 /** `decimal` on bytes or fixed, as an exact string with exactly `scale` fraction digits. */
-class DecimalType extends avro.types.LogicalType {
+class DecimalType extends QuickCheckType {
   readonly #scale: number
   readonly #precision: number
   readonly #fixedSize: number | undefined
@@ -33,6 +48,10 @@ class DecimalType extends avro.types.LogicalType {
     this.#precision = attributes.precision ?? 38
     this.#scale = attributes.scale ?? 0
     this.#fixedSize = this.underlyingType.typeName === 'fixed' ? attributes.size : undefined
+  }
+
+  protected accepts(value: unknown): boolean {
+    return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
   }
 
   protected override _fromValue(bytes: Buffer): string {
@@ -103,7 +122,11 @@ function toMicros(value: unknown): bigint {
 
 /** `timestamp-micros` (and `local-timestamp-micros`, wall-clock time read as UTC) as Date; writes take Date, ISO string or bigint µs. */
 // The underlying long of a timestamp stays a JS number: microseconds fit 2^53 until the year 2255.
-class TimestampMicrosType extends avro.types.LogicalType {
+class TimestampMicrosType extends QuickCheckType {
+  protected accepts(value: unknown): boolean {
+    return value instanceof Date || typeof value === 'bigint' || typeof value === 'string'
+  }
+
   protected override _fromValue(micros: number): Date {
     return new Date(Math.floor(micros / 1000))
   }
@@ -120,7 +143,11 @@ class TimestampMicrosType extends avro.types.LogicalType {
 }
 
 /** `timestamp-millis` (and `local-timestamp-millis`) as Date. */
-class TimestampMillisType extends avro.types.LogicalType {
+class TimestampMillisType extends QuickCheckType {
+  protected accepts(value: unknown): boolean {
+    return value instanceof Date || typeof value === 'bigint' || typeof value === 'string'
+  }
+
   protected override _fromValue(millis: number): Date {
     return new Date(millis)
   }
@@ -137,7 +164,11 @@ class TimestampMillisType extends avro.types.LogicalType {
 const MS_PER_DAY = 86_400_000
 
 /** `date` as a Date at UTC midnight; writes take Date, 'YYYY-MM-DD' or the day number. */
-class DateType extends avro.types.LogicalType {
+class DateType extends QuickCheckType {
+  protected accepts(value: unknown): boolean {
+    return value instanceof Date || typeof value === 'string' || (typeof value === 'number' && Number.isInteger(value))
+  }
+
   protected override _fromValue(days: number): Date {
     return new Date(days * MS_PER_DAY)
   }
