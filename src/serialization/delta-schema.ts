@@ -50,10 +50,11 @@ type AvroField = { name: string; type: unknown; default?: null; doc?: string }
 /** The Avro record schema of the table's rows. */
 export function deltaToAvro(schema: DeltaStructType, options: DeltaToAvroOptions = {}): Record<string, unknown> {
   const decimalAs = options.decimal ?? 'bytes'
+  // Nested records inherit the top-level record's namespace, as Avro names do.
   const record = (struct: DeltaStructType, name: string, path: string): Record<string, unknown> => ({
     type: 'record',
     name,
-    ...(options.namespace !== undefined && name === (options.name ?? 'Row') ? { namespace: options.namespace } : {}),
+    ...(options.namespace !== undefined && path === '' ? { namespace: options.namespace } : {}),
     fields: struct.fields.map((field): AvroField => {
       const fieldPath = path === '' ? field.name : `${path}.${field.name}`
       checkName(field.name, fieldPath, 'Avro')

@@ -52,7 +52,7 @@ protobuf.wrappers['.google.protobuf.Timestamp'] = {
 const WELL_KNOWN = Object.keys(protobuf.common).filter((file) => file.startsWith('google/protobuf/'))
 
 /** Parses .proto source (and the sources it imports) into one root with every type resolved. */
-export function parseProto(source: string, imports: ResolvedReference[] = []): protobuf.Root {
+function parseProto(source: string, imports: ResolvedReference[] = []): protobuf.Root {
   const root = new protobuf.Root()
   try {
     for (const file of WELL_KNOWN) root.addJSON(protobuf.common.get(file)?.nested ?? {})

@@ -97,6 +97,7 @@ class BareSerde<T> implements SchemaSerde<T> {
     return decodeOrExplain(this.name, this.#decoder, data, 0, context)
   }
 
+  // Nothing to resolve without a registry: the schema is the serde's own.
   async prepare(): Promise<void> {}
   async prepareBatch(): Promise<void> {}
   schemaIdFor(): undefined {
