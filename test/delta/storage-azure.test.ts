@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
+import { getCACertificates, setDefaultCACertificates } from 'node:tls'
 import { ContainerClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob'
 import { SluiceError } from '../../src/errors.ts'
 import { createAzureStore } from '../../src/delta/storage/azure.ts'
@@ -149,6 +150,63 @@ describe('Azure credentials', () => {
     } finally {
       process.env = saved
     }
+  })
+})
+
+/** An Entra ID access token as Azure Storage checks it (issuer, audience, lifetime); Azurite does not check signatures. */
+function entraToken(audience: string): { token: string; expiresOnTimestamp: number } {
+  const now = Math.floor(Date.now() / 1000)
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url')
+  const claims = { aud: audience, iss: 'https://sts.windows.net/00000000-0000-0000-0000-000000000000/', iat: now - 60, nbf: now - 60, exp: now + 3600, oid: 'sluice-test' }
+  return { token: `${part({ alg: 'RS256', typ: 'JWT' })}.${part(claims)}.${Buffer.from('not-verified').toString('base64url')}`, expiresOnTimestamp: (now + 3600) * 1000 }
+}
+
+describe('Azure store with a Microsoft Entra token credential (Azurite over HTTPS with OAuth)', () => {
+  let secure: Awaited<ReturnType<typeof startAzurite>>
+  const scopesAsked: string[] = []
+  before(async () => {
+    secure = await startAzurite({ oauth: true })
+    // Trust the emulator's self-signed certificate in this process, as a real account's is trusted.
+    setDefaultCACertificates([...getCACertificates('default'), secure.certificate ?? ''])
+    const setup = new ContainerClient(`${secure.blobEndpoint}/${container}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY))
+    await setup.create()
+  })
+  after(async () => {
+    await secure?.stop()
+  })
+
+  test('a token for Azure Storage reads and writes', async () => {
+    const store = createAzureStore(`abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/entra`, {
+      endpoint: secure.blobEndpoint,
+      credentials: {
+        tokenCredential: {
+          getToken: (scopes) => {
+            scopesAsked.push(...(Array.isArray(scopes) ? scopes : [scopes]))
+            return Promise.resolve(entraToken('https://storage.azure.com'))
+          },
+        },
+      },
+    })
+    assert.equal(await store.putIfAbsent('_delta_log/00000000000000000000.json', text('{"commitInfo":{}}')), true)
+    assert.equal(await store.putIfAbsent('_delta_log/00000000000000000000.json', text('{"commitInfo":{"other":1}}')), false)
+    assert.deepEqual(await paths(store), ['_delta_log/00000000000000000000.json'])
+    assert.equal(new TextDecoder().decode(await store.readRange('_delta_log/00000000000000000000.json', 2, 12)), 'commitInfo')
+    assert.ok(scopesAsked.includes('https://storage.azure.com/.default'), `scopes asked: ${scopesAsked.join(', ')}`)
+  })
+
+  test('a token for another resource is refused, and the error names the role to grant', async () => {
+    const wrong = entraToken('https://management.azure.com')
+    const store = createAzureStore(`abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/entra`, {
+      endpoint: secure.blobEndpoint,
+      credentials: { tokenCredential: { getToken: () => Promise.resolve(wrong) } },
+    })
+    await assert.rejects(store.read('_delta_log/00000000000000000000.json'), (error: unknown) => {
+      assert.ok(error instanceof SluiceError, String(error))
+      assert.match(error.message, /access denied reading abfss:\/\/lakehouse@devstoreaccount1\.dfs\.core\.windows\.net\/entra\/_delta_log\/00000000000000000000\.json/)
+      assert.match(error.fix, /Storage Blob Data Reader/)
+      assert.ok(!`${error.message} ${(error.cause as Error).message}`.includes(wrong.token), 'the token leaked')
+      return true
+    })
   })
 })
 

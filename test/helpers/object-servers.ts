@@ -6,9 +6,9 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
-import { homedir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
@@ -92,17 +92,39 @@ print(json.dumps({
   return JSON.parse(await env.runScript(script, [endpoint, bucket], { timeoutMs: 120_000 })) as MotoAccount
 }
 
-/** Azurite's Blob service, in memory. */
-export async function startAzurite(): Promise<RunningServer & { blobEndpoint: string }> {
+/**
+ * Azurite's Blob service, in memory, with telemetry off, in a temporary working folder. With
+ * `oauth`, it serves HTTPS with a self-signed certificate for 127.0.0.1 (returned, for the client to
+ * trust) and accepts bearer tokens, checking their issuer, audience and lifetime as Azure does (not
+ * their signature).
+ */
+export async function startAzurite(options: { oauth?: boolean } = {}): Promise<RunningServer & { blobEndpoint: string; certificate?: string }> {
   const main = await installed(`azurite-${AZURITE_VERSION}`, 'node_modules/azurite/dist/src/blob/main.js', async (dir) => {
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefix', dir, `azurite@${AZURITE_VERSION}`], { timeout: 10 * 60_000, maxBuffer: 64 * 1024 * 1024 })
   })
-  const args = [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--skipApiVersionCheck']
+  const workDir = await mkdtemp(join(tmpdir(), 'sluice-azurite-'))
+  const args = [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry']
+  let certificate: string | undefined
+  if (options.oauth === true) {
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-keyout', join(workDir, 'key.pem'), '-out', join(workDir, 'cert.pem')])
+    certificate = await readFile(join(workDir, 'cert.pem'), 'utf8')
+    args.push('--oauth', 'basic', '--cert', join(workDir, 'cert.pem'), '--key', join(workDir, 'key.pem'))
+  }
   // Azurite needs Node 22+; the project's own Node (the one running this test) is 24.
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-  const port = await waitForLine(child, /listens on http:\/\/127\.0\.0\.1:(\d+)/, 'azurite')
-  const endpoint = `http://127.0.0.1:${port}`
-  return { ...running(child, endpoint), blobEndpoint: `${endpoint}/${AZURITE_ACCOUNT}` }
+  const child = spawn(process.execPath, args, { cwd: workDir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const port = await waitForLine(child, /listens on https?:\/\/127\.0\.0\.1:(\d+)/, 'azurite')
+  const endpoint = `${options.oauth === true ? 'https' : 'http'}://127.0.0.1:${port}`
+  const server = running(child, endpoint)
+  return {
+    endpoint,
+    blobEndpoint: `${endpoint}/${AZURITE_ACCOUNT}`,
+    certificate,
+    async stop() {
+      await server.stop()
+      await rm(workDir, { recursive: true, force: true })
+    },
+  }
 }
 
 /** fake-gcs-server, in memory, plain HTTP. */
