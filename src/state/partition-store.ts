@@ -42,7 +42,6 @@ export interface RestoreRecord {
 export const MAX_KEY_BYTES = 1978
 
 const OFFSET_KEY = Buffer.from('changelog-offset')
-const noWrites: StagedWrite[] = []
 
 export interface PartitionStoreParts {
   storeName: string
@@ -142,30 +141,43 @@ export class PartitionStore {
     this.#staged.delete(bytes.toString('latin1'), bytes)
   }
 
-  /** Entries with `start <= key < end` in byte order, pending writes included. */
+  /**
+   * Entries with `start <= key < end` in byte order, pending writes included, read lazily (stop
+   * early for the first entries only). Writing to the store while iterating is allowed: the
+   * iteration reads LMDB's last commit and the pending writes as they are when it reaches them.
+   */
   *range(start: Buffer, end: Buffer): Generator<[Buffer, unknown]> {
     this.#assertOpen()
     const startId = start.toString('latin1')
     const endId = end.toString('latin1')
-    const pending = mergePending(this.#staged.range(startId, endId), this.#sealed?.range(startId, endId) ?? noWrites)
-    let next = 0
-    for (const { key, value } of this.#data.getRange({ start, end })) {
-      const id = key.toString('latin1')
-      while (next < pending.length && (pending[next] as StagedWrite).id < id) {
-        const write = pending[next++] as StagedWrite
-        if (!write.deleted) yield [write.key, write.value]
+    const staged = this.#staged.range(startId, endId)
+    const sealed = this.#sealed?.range(startId, endId)
+    const stored = this.#data.getRange({ start, end })[Symbol.iterator]()
+    let nextStaged = staged.next()
+    let nextSealed = sealed?.next()
+    let nextStored = stored.next()
+    for (;;) {
+      // The smallest key among the three sources; on equal keys staged wins over sealed over LMDB.
+      const stagedWrite = nextStaged.done === true ? undefined : nextStaged.value
+      const sealedWrite = nextSealed === undefined || nextSealed.done === true ? undefined : nextSealed.value
+      const storedEntry = nextStored.done === true ? undefined : nextStored.value
+      let pending: StagedWrite | undefined = stagedWrite
+      if (sealedWrite !== undefined && (pending === undefined || sealedWrite.id < pending.id)) pending = sealedWrite
+      if (pending === undefined && storedEntry === undefined) return
+      const order = pending === undefined ? 1 : storedEntry === undefined ? -1 : Buffer.compare(pending.key, storedEntry.key)
+      if (order > 0) {
+        const entry = storedEntry as { key: Buffer; value: Buffer }
+        nextStored = stored.next()
+        yield [entry.key, this.#decode(entry.value, entry.key)]
+        continue
       }
-      const write = pending[next]
-      if (write !== undefined && write.id === id) {
-        next++
-        if (!write.deleted) yield [write.key, write.value]
-      } else {
-        yield [key, this.#decode(value, key)]
-      }
-    }
-    while (next < pending.length) {
-      const write = pending[next++] as StagedWrite
-      if (!write.deleted) yield [write.key, write.value]
+      const write = pending as StagedWrite
+      if (stagedWrite !== undefined && stagedWrite.id === write.id) nextStaged = staged.next()
+      if (sealedWrite !== undefined && sealedWrite.id === write.id) nextSealed = sealed?.next()
+      if (order === 0) nextStored = stored.next()
+      // The staged write wins when both layers hold the key.
+      const winner = stagedWrite !== undefined && stagedWrite.id === write.id ? stagedWrite : write
+      if (!winner.deleted) yield [winner.key, winner.value]
     }
   }
 
@@ -364,29 +376,4 @@ function offsetBytes(offset: bigint): Buffer {
 function describeKey(key: Buffer): string {
   const text = key.toString('utf8')
   return /^[\x20-\x7e]*$/.test(text) && text.length <= 80 ? `"${text}"` : `0x${key.subarray(0, 40).toString('hex')}${key.length > 40 ? '…' : ''}`
-}
-
-/** Staged and sealed writes of one range as one sorted list; staged (newer) wins on equal keys. */
-function mergePending(staged: StagedWrite[], sealed: StagedWrite[]): StagedWrite[] {
-  if (sealed.length === 0) return staged
-  if (staged.length === 0) return sealed
-  const merged: StagedWrite[] = []
-  let a = 0
-  let b = 0
-  while (a < staged.length || b < sealed.length) {
-    const newer = staged[a]
-    const older = sealed[b]
-    if (older === undefined) merged.push(staged[a++] as StagedWrite)
-    else if (newer === undefined) merged.push(sealed[b++] as StagedWrite)
-    else {
-      if (newer.id < older.id) merged.push(staged[a++] as StagedWrite)
-      else if (older.id < newer.id) merged.push(sealed[b++] as StagedWrite)
-      else {
-        merged.push(newer)
-        a++
-        b++
-      }
-    }
-  }
-  return merged
 }

@@ -23,6 +23,8 @@ export class StagedWrites {
   /** Keys in byte order, except the newest ones, which wait in #unsorted until a range read. */
   #sorted: string[] = []
   #unsorted: string[] = []
+  /** Changes whenever #sorted does, so that iterators find their place again. */
+  #version = 0
 
   get size(): number {
     return this.#writes.size
@@ -44,23 +46,34 @@ export class StagedWrites {
     return this.#writes.values()
   }
 
-  /** The staged writes with `startId <= id < endId`, in byte order. */
-  range(startId: string, endId: string): StagedWrite[] {
+  /**
+   * The staged writes with `startId <= id < endId`, in byte order, read lazily. Writes staged
+   * while iterating do not disturb it (it finds its place again when the sorted keys change);
+   * keys added meanwhile may or may not be seen.
+   */
+  *range(startId: string, endId: string): Generator<StagedWrite> {
     this.#sortNewKeys()
-    const sorted = this.#sorted
-    const found: StagedWrite[] = []
-    for (let index = lowerBound(sorted, startId); index < sorted.length; index++) {
+    let sorted = this.#sorted
+    let version = this.#version
+    let index = lowerBound(sorted, startId)
+    while (index < sorted.length) {
       const id = sorted[index] as string
-      if (id >= endId) break
-      found.push(this.#writes.get(id) as StagedWrite)
+      if (id >= endId) return
+      yield this.#writes.get(id) as StagedWrite
+      if (version !== this.#version) {
+        sorted = this.#sorted
+        version = this.#version
+        index = lowerBound(sorted, id)
+      }
+      index++
     }
-    return found
   }
 
   clear(): void {
     this.#writes.clear()
     this.#sorted = []
     this.#unsorted = []
+    this.#version++
   }
 
   #stage(id: string, key: Buffer, value: unknown, deleted: boolean): void {
@@ -79,6 +92,7 @@ export class StagedWrites {
     const fresh = this.#unsorted
     if (fresh.length === 0) return
     this.#unsorted = []
+    this.#version++
     if (fresh.length <= INSERT_ONE_BY_ONE) {
       for (const id of fresh) this.#sorted.splice(lowerBound(this.#sorted, id), 0, id)
       return

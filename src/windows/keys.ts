@@ -95,12 +95,12 @@ export function parseCloseIndexKey(bytes: Buffer): { closeAt: number; key: Buffe
   }
 }
 
-/** The range bounds of the close index entries with closeAt <= `time`. */
-export function closeIndexUpTo(time: number): [Buffer, Buffer] {
-  const end = Buffer.allocUnsafe(1 + TIME_BYTES)
-  end[0] = CLOSE
-  writeTime(end, 1, time + 1)
-  return [Buffer.of(CLOSE), end]
+/** The first possible close index key with closeAt >= `time`. */
+export function closeIndexFrom(time: number): Buffer {
+  const bound = Buffer.allocUnsafe(1 + TIME_BYTES)
+  bound[0] = CLOSE
+  writeTime(bound, 1, time)
+  return bound
 }
 
 /** The whole close index. */

@@ -14,8 +14,8 @@ import type { Aggregator } from './aggregators.ts'
 import { windowStarts, type SessionWindows, type SlidingWindows, type TumblingWindows, type HoppingWindows, type WindowDefinition } from './definitions.ts'
 import {
   closeIndexKey,
+  closeIndexFrom,
   closeIndexRange,
-  closeIndexUpTo,
   defaultKeyCodec,
   parseCloseIndexKey,
   startOfWindowKey,
@@ -76,6 +76,8 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
   readonly #late: LateRecordLog
   /** Lowest close time in the index, or undefined when it must be looked up. */
   #nextCloseAt: number | undefined
+  /** The stream time of the last close (index entries at or below it are gone); reset with the cache. */
+  #closedUpTo = Number.MIN_SAFE_INTEGER
   #cacheGeneration: number
 
   constructor(options: WindowedAggregationOptions<V, K, R>) {
@@ -340,7 +342,10 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
     if (next === undefined) next = this.#nextCloseAt = this.#lowestCloseAt()
     if (streamTime < next) return
     const windows = this.#windows
-    const [from, to] = closeIndexUpTo(streamTime)
+    // Every index entry closes after the stream time at which it was added, so entries at or below
+    // the last close were all removed then: start after it.
+    const from = closeIndexFrom(this.#closedUpTo + 1)
+    const to = closeIndexFrom(streamTime + 1)
     // Deleting while iterating is safe: range() reads a snapshot of LMDB and of the pending writes.
     for (const [indexKey, action] of this.#store.range(from, to)) {
       const { key: keyBytes, start } = parseCloseIndexKey(indexKey)
@@ -351,7 +356,8 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
         if (windows.kind === 'sliding') {
           // A closed sliding window still seeds the windows of records up to timeDifference after it
           // (as Kafka Streams keeps it for its retention): it is removed later.
-          this.#store.set(closeIndexKey(entry[0] + 2 * windows.timeDifference + windows.grace + 1, keyBytes, start), PURGE)
+          const purgeAt = Math.max(entry[0] + 2 * windows.timeDifference + windows.grace + 1, streamTime + 1)
+          this.#store.set(closeIndexKey(purgeAt, keyBytes, start), PURGE)
         } else {
           this.#store.delete(storeKey)
         }
@@ -360,6 +366,7 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
       }
       this.#store.delete(indexKey)
     }
+    this.#closedUpTo = streamTime
     this.#nextCloseAt = this.#lowestCloseAt()
   }
 
@@ -368,13 +375,14 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
     if (this.#cacheGeneration !== this.#store.generation) {
       this.#cacheGeneration = this.#store.generation
       this.#nextCloseAt = undefined
+      this.#closedUpTo = Number.MIN_SAFE_INTEGER
     }
     return this.#nextCloseAt
   }
 
   #lowestCloseAt(): number {
-    const [from, to] = closeIndexRange()
-    for (const [indexKey] of this.#store.range(from, to)) return parseCloseIndexKey(indexKey).closeAt
+    const [, to] = closeIndexRange()
+    for (const [indexKey] of this.#store.range(closeIndexFrom(this.#closedUpTo + 1), to)) return parseCloseIndexKey(indexKey).closeAt
     return Number.POSITIVE_INFINITY
   }
 
