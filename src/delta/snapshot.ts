@@ -112,7 +112,7 @@ export class SnapshotScan {
     })
   }
 
-  /** Rows in batches (one per row group of each file), files in the snapshot's order. */
+  /** Rows in batches (up to 8192 rows, never spanning row groups or files), files in the snapshot's order. */
   async *batches(): AsyncGenerator<DeltaRow[]> {
     for await (const batch of this.columnBatches()) yield batchRows(batch)
   }
