@@ -15,15 +15,15 @@ export interface StagedWrite {
   encoded: Buffer | null | undefined
 }
 
-/** Below this many unsorted new keys a range read inserts them one by one; above, it sorts and merges. */
-const INSERT_ONE_BY_ONE = 32
+/** How many new keys wait in the small sorted list before they join the big one (keeps inserts cheap). */
+const RECENT_LIMIT = 512
 
 export class StagedWrites {
   readonly #writes = new Map<string, StagedWrite>()
-  /** Keys in byte order, except the newest ones, which wait in #unsorted until a range read. */
+  /** Keys in byte order: most in #sorted, the newest in the small #recent, merged into #sorted when it fills. */
   #sorted: string[] = []
-  #unsorted: string[] = []
-  /** Changes whenever #sorted does, so that iterators find their place again. */
+  #recent: string[] = []
+  /** Changes whenever the sorted lists do, so that iterators find their place again. */
   #version = 0
 
   get size(): number {
@@ -52,27 +52,40 @@ export class StagedWrites {
    * keys added meanwhile may or may not be seen.
    */
   *range(startId: string, endId: string): Generator<StagedWrite> {
-    this.#sortNewKeys()
-    let sorted = this.#sorted
     let version = this.#version
-    let index = lowerBound(sorted, startId)
-    while (index < sorted.length) {
-      const id = sorted[index] as string
+    let sorted = this.#sorted
+    let recent = this.#recent
+    let a = lowerBound(sorted, startId)
+    let b = lowerBound(recent, startId)
+    for (;;) {
+      const fromSorted = sorted[a]
+      const fromRecent = recent[b]
+      let id: string
+      if (fromSorted !== undefined && (fromRecent === undefined || fromSorted < fromRecent)) {
+        id = fromSorted
+        a++
+      } else if (fromRecent !== undefined) {
+        id = fromRecent
+        b++
+      } else {
+        return
+      }
       if (id >= endId) return
       yield this.#writes.get(id) as StagedWrite
       if (version !== this.#version) {
-        sorted = this.#sorted
         version = this.#version
-        index = lowerBound(sorted, id)
+        sorted = this.#sorted
+        recent = this.#recent
+        a = upperBound(sorted, id)
+        b = upperBound(recent, id)
       }
-      index++
     }
   }
 
   clear(): void {
     this.#writes.clear()
     this.#sorted = []
-    this.#unsorted = []
+    this.#recent = []
     this.#version++
   }
 
@@ -80,7 +93,7 @@ export class StagedWrites {
     const write = this.#writes.get(id)
     if (write === undefined) {
       this.#writes.set(id, { id, key, value, deleted, encoded: undefined })
-      this.#unsorted.push(id)
+      this.#addKey(id)
     } else {
       write.value = value
       write.deleted = deleted
@@ -88,25 +101,21 @@ export class StagedWrites {
     }
   }
 
-  #sortNewKeys(): void {
-    const fresh = this.#unsorted
-    if (fresh.length === 0) return
-    this.#unsorted = []
+  #addKey(id: string): void {
     this.#version++
-    if (fresh.length <= INSERT_ONE_BY_ONE) {
-      for (const id of fresh) this.#sorted.splice(lowerBound(this.#sorted, id), 0, id)
-      return
-    }
-    fresh.sort()
-    const merged: string[] = new Array<string>(this.#sorted.length + fresh.length)
+    this.#recent.splice(lowerBound(this.#recent, id), 0, id)
+    if (this.#recent.length < RECENT_LIMIT) return
+    const old = this.#sorted
+    const fresh = this.#recent
+    const merged: string[] = new Array<string>(old.length + fresh.length)
     let a = 0
     let b = 0
     let out = 0
-    const old = this.#sorted
     while (a < old.length && b < fresh.length) merged[out++] = (old[a] as string) < (fresh[b] as string) ? (old[a++] as string) : (fresh[b++] as string)
     while (a < old.length) merged[out++] = old[a++] as string
     while (b < fresh.length) merged[out++] = fresh[b++] as string
     this.#sorted = merged
+    this.#recent = []
   }
 }
 
@@ -117,6 +126,18 @@ function lowerBound(sorted: readonly string[], id: string): number {
   while (low < high) {
     const middle = (low + high) >>> 1
     if ((sorted[middle] as string) < id) low = middle + 1
+    else high = middle
+  }
+  return low
+}
+
+/** The first index whose id is > `id`. */
+function upperBound(sorted: readonly string[], id: string): number {
+  let low = 0
+  let high = sorted.length
+  while (low < high) {
+    const middle = (low + high) >>> 1
+    if ((sorted[middle] as string) <= id) low = middle + 1
     else high = middle
   }
   return low

@@ -134,6 +134,23 @@ describe('PartitionStore', () => {
     ])
   })
 
+  test('range() goes on in order while the loop writes to the store', () => {
+    const { store } = freshStore()
+    const key = (index: number) => Buffer.from(`r${String(index).padStart(5, '0')}`)
+    for (let index = 0; index < 3000; index += 2) store.set(key(index), index)
+    store.commit(0n)
+    for (let index = 1; index < 3000; index += 4) store.set(key(index), index)
+    const seen: number[] = []
+    for (const [, value] of store.range(key(0), key(3000))) {
+      seen.push(value as number)
+      store.delete(key(value as number)) // deletes pending and committed keys mid-iteration
+      store.set(Buffer.from(`s${value as number}`), 1) // adds keys after the range (forces re-sorting of pending keys)
+    }
+    const expected = Array.from({ length: 3000 }, (_, index) => index).filter((index) => index % 2 === 0 || index % 4 === 1)
+    assert.deepEqual(seen, expected)
+    assert.deepEqual([...store.range(key(0), key(3000))], [])
+  })
+
   test('restoreFrom() applies records after the stored offset, tombstones included, with the offset', () => {
     const { store, reopen } = freshStore()
     const applied = store.restoreFrom([
