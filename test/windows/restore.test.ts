@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, test } from 'node:test'
 import type { RestoreRecord } from '../../src/state/index.ts'
-import { agg, count, hopping, max, mean, session, sliding, sum, tumbling, WindowedAggregation, type WindowDefinition, type WindowResult } from '../../src/windows/index.ts'
+import { agg, count, type Aggregator, hopping, max, mean, session, sliding, sum, tumbling, WindowedAggregation, type WindowDefinition, type WindowResult } from '../../src/windows/index.ts'
 import { newStore, random, removeStores } from './helpers.ts'
 
 after(removeStores)
@@ -12,7 +12,7 @@ interface Order {
 }
 
 type Totals = { total: number; n: number; avg: number | null; biggest: number | null }
-const aggregator = () => agg({ total: sum('amount'), n: count(), avg: mean('amount'), biggest: max('amount') })
+const aggregator = (): Aggregator<Order, unknown, Totals> => agg({ total: sum('amount'), n: count(), avg: mean('amount'), biggest: max('amount') })
 
 /** 2,000 orders of 20 customers, mostly in time order, some up to 150 ms late. */
 function orders(seed: number): Array<[string, Order, number]> {
