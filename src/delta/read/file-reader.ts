@@ -1,11 +1,10 @@
 /**
  * Reads the rows of one logical file of a table (a data file, or a change data file) as Delta rows:
  * the requested data columns converted by the Delta schema, the partition columns from the log,
- * the deletion vector's rows left out. One row group at a time.
+ * the deletion vector's rows left out. One row group at a time, handed out in batches.
  */
 import { SluiceError } from '../../errors.ts'
-import type { StructField } from '../schema.ts'
-import type { ColumnMappingMode } from '../schema.ts'
+import type { ColumnMappingMode, StructField } from '../schema.ts'
 import type { ObjectStore } from '../storage/object-store.ts'
 import type { DeletedRows } from './deletion-vectors.ts'
 import { ParquetFile } from './parquet-file.ts'
