@@ -5,6 +5,7 @@
  * `latestCacheMs`.
  */
 import { SluiceError, redactSecrets } from '../errors.ts'
+import { changedProtobufFields } from './protobuf-diff.ts'
 
 export type SchemaType = 'AVRO' | 'PROTOBUF' | 'JSON'
 
@@ -90,7 +91,13 @@ export class SchemaRegistryClient {
       (result) => result.messages,
       () => [],
     )
-    const fields = fieldsAtPointers([error.message, ...reasons].join('\n'), schema)
+    const fields =
+      schema.schemaType === 'PROTOBUF'
+        ? await this.latestVersion(subject).then(
+            (latest) => changedProtobufFields(latest.schema, schema.schema),
+            () => [],
+          )
+        : fieldsAtPointers([error.message, ...reasons].join('\n'), schema)
     const message = error.message.slice(0, error.message.length - error.fix.length - 3)
     return new SluiceError(
       'SCHEMA_INCOMPATIBLE',
@@ -245,7 +252,6 @@ export class SchemaRegistryClient {
  * (`/fields/0/type`, `/properties/id`); this names the fields those pointers reach.
  */
 function fieldsAtPointers(text: string, schema: SchemaDefinition): string[] {
-  if (schema.schemaType === 'PROTOBUF') return []
   let root: unknown
   try {
     root = JSON.parse(schema.schema)

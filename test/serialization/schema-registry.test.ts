@@ -214,6 +214,24 @@ test('lookup mode writes with an id registered beforehand, and keys use the -key
   assert.deepEqual(plain(keys.deserialize(bytes, { topic, isKey: true })), { id: 42n })
 })
 
+test('incompatible Protobuf and JSON Schema changes are refused too', async () => {
+  const v1: DeltaStructType = { type: 'struct', fields: [{ name: 'id', type: 'long', nullable: false }, { name: 'name', type: 'string', nullable: true }] }
+  const v2: DeltaStructType = { type: 'struct', fields: [{ name: 'id', type: 'string', nullable: false }, { name: 'name', type: 'string', nullable: true }] }
+  const pairs = [
+    { v1: protobufSerde({ schema: deltaToProtobuf(v1).schema, registry: { client } }), v2: protobufSerde({ schema: deltaToProtobuf(v2).schema, registry: { client } }) },
+    { v1: jsonSchemaSerde({ schema: deltaToJsonSchema(v1), registry: { client } }), v2: jsonSchemaSerde({ schema: deltaToJsonSchema(v2), registry: { client } }) },
+  ]
+  for (const pair of pairs) {
+    const topic = uniqueName('retyped')
+    await pair.v1.prepare(topic)
+    await client.setCompatibility(`${topic}-value`, 'BACKWARD')
+    await assert.rejects(
+      pair.v2.prepare(topic),
+      (error: unknown) => error instanceof SluiceError && error.code === 'SCHEMA_INCOMPATIBLE' && error.message.includes(`${topic}-value`) && /incompatible field: "id/.test(error.message),
+    )
+  }
+})
+
 test('registry errors say what to fix; a missing subject, an unreachable registry', async () => {
   await assert.rejects(client.latestVersion(uniqueName('nothing-value')), (error: unknown) => error instanceof SluiceError && error.code === 'SCHEMA_REGISTRY' && /Register a schema under subject/.test(error.fix))
   const down = new SchemaRegistryClient({ url: 'http://127.0.0.1:9', timeoutMs: 2000 })
