@@ -149,14 +149,17 @@ export class Application {
    */
   async #runConsumer(producer: KafkaProducer, processor: RecordProcessor): Promise<void> {
     let assignmentChanged = false
+    if (this.#guarantee === 'exactly-once') await producer.initTransactions()
     const consumer = this.#newConsumer(processor.sourceTopics, () => (assignmentChanged = true))
     const checkpoint: Checkpoint = this.#guarantee === 'exactly-once' ? new TransactionalCheckpoint(producer, consumer) : new AtLeastOnceCheckpoint(producer, consumer)
     const commitIntervalMs = this.options.commitIntervalMs ?? 1000
     const commitEvery = this.options.commitEvery ?? 0
     let lastCommit = Date.now()
     const commit = async () => {
+      const inputs = checkpoint.consumedCount
       await checkpoint.commit()
       this.#stats.checkpoints++
+      if (inputs > 0) this.#logger.debug({ inputs, ms: Date.now() - lastCommit }, 'checkpoint committed')
       lastCommit = Date.now()
     }
     try {
@@ -170,6 +173,7 @@ export class Application {
           this.#processOne(processor, message, checkpoint)
           if (commitEvery > 0 && checkpoint.consumedCount >= commitEvery) await commit()
         }
+        checkpoint.sendQueued()
         if (this.#stopRequested) break
         if (Date.now() - lastCommit >= commitIntervalMs) await commit()
       }

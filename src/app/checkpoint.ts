@@ -27,6 +27,8 @@ export interface Checkpoint {
   rollbackTo(mark: number): void
   /** Sends the queued output if a chunk is full; call between records. */
   flushChunk(): void
+  /** Sends whatever is queued; call after each consumed batch so that output does not wait for the commit. */
+  sendQueued(): void
   /** Input processed since the last commit. */
   readonly consumedCount: number
   /** Makes the output and offsets of this checkpoint durable together; rejects if they could not be. */
@@ -66,12 +68,12 @@ abstract class OutputQueue {
   }
 
   flushChunk(): void {
-    if (this.#queue.length >= CHUNK_SIZE) this.#sendQueued()
+    if (this.#queue.length >= CHUNK_SIZE) this.sendQueued()
   }
 
   /** Sends what is queued and waits for every send of this checkpoint; rethrows a send's failure. */
   protected async drain(): Promise<void> {
-    this.#sendQueued()
+    this.sendQueued()
     await this.#sending
     if (this.#sendError !== undefined) throw this.#sendError
   }
@@ -90,7 +92,7 @@ abstract class OutputQueue {
 
   protected abstract sendChunk(messages: OutgoingMessage[]): Promise<void>
 
-  #sendQueued(): void {
+  sendQueued(): void {
     if (this.#queue.length === 0) return
     const chunk = this.#queue
     this.#queue = []

@@ -3,6 +3,7 @@
  * offsets committed by the caller, never behind its back.
  */
 import { Consumer as ClientConsumer, FetchIsolationLevels, MessagesStreamModes, stringDeserializer, type MessagesStream } from '@platformatic/kafka'
+import { dropAbortedTransactions, type FetchResponse } from './aborted-transactions.ts'
 import { clientConnection, secretsOf, type KafkaConnectionOptions } from './connection.ts'
 import { wrapKafkaError } from './errors.ts'
 import { fromClientMessage, type ConsumedMessageWithSource } from './message.ts'
@@ -73,6 +74,7 @@ export class KafkaConsumer {
       isolationLevel: options.isolationLevel === 'read_uncommitted' ? FetchIsolationLevels.READ_UNCOMMITTED : FetchIsolationLevels.READ_COMMITTED,
       deserializers: { headerKey: stringDeserializer },
     })
+    if (options.isolationLevel !== 'read_uncommitted') filterAbortedTransactions(this.clientConsumer)
     this.clientConsumer.on('consumer:group:join', (payload) => {
       this.#revokeAll()
       this.#assigned = (payload.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
@@ -196,5 +198,38 @@ export class KafkaConsumer {
     const revoked = this.#assigned
     this.#assigned = []
     this.#options.onRevoked?.(revoked)
+  }
+}
+
+type ApiCallback = (error: unknown, api?: unknown) => void
+type ClientApi = ((...args: unknown[]) => void) & Record<string, unknown>
+
+/**
+ * Puts Sluice's aborted-transaction filter (see aborted-transactions.ts) in front of the client's
+ * own, by wrapping the Fetch API the client looks up through its internal `getApi`. Checked by
+ * test/kafka/transactions.test.ts; re-check it when upgrading @platformatic/kafka (pinned).
+ */
+function filterAbortedTransactions(consumer: ClientConsumer<Buffer, Buffer, string, Buffer>): void {
+  const holder = consumer as unknown as Record<symbol, (name: string, callback: ApiCallback) => void>
+  let getApi: symbol | undefined
+  for (let proto: object | null = consumer; proto !== null && getApi === undefined; proto = Object.getPrototypeOf(proto) as object | null) {
+    getApi = Object.getOwnPropertySymbols(proto).find((symbol) => symbol.description === 'plt.kafka.base.getApi')
+  }
+  if (getApi === undefined) throw new Error('@platformatic/kafka changed its internals: Sluice cannot filter aborted transactions; pin the version in package.json')
+  const original = (holder[getApi] as (name: string, callback: ApiCallback) => void).bind(consumer)
+  holder[getApi] = (name, callback) => {
+    original(name, (error, api) => {
+      if (error !== null && error !== undefined) return callback(error)
+      if (name !== 'Fetch') return callback(null, api)
+      const fetch = api as ClientApi
+      const filtered = Object.assign((...args: unknown[]) => {
+        const done = args.pop() as (error: unknown, response?: FetchResponse) => void
+        fetch(...args, (fetchError: unknown, response?: FetchResponse) => {
+          if (response !== undefined && (fetchError === null || fetchError === undefined)) dropAbortedTransactions(response)
+          done(fetchError, response)
+        })
+      }, fetch)
+      callback(null, filtered)
+    })
   }
 }

@@ -40,7 +40,8 @@ export function wrapKafkaError(error: unknown, what: string, code: SluiceErrorCo
   return new SluiceError(code, `${what} failed: ${detail}`, { fix: 'See the cause; retry if the broker was restarting.', cause: error })
 }
 
-function protocolErrorNames(error: unknown): string[] {
+/** The Kafka protocol error names (e.g. `NOT_LEADER_OR_FOLLOWER`) anywhere in a client error. */
+export function protocolErrorNames(error: unknown): string[] {
   const names: string[] = []
   const visit = (value: unknown, depth: number): void => {
     if (depth > 6 || typeof value !== 'object' || value === null) return

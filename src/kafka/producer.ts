@@ -106,6 +106,22 @@ export class KafkaProducer {
     return new KafkaTransaction(transaction, (work, what) => this.#chain(work, what))
   }
 
+  /**
+   * Registers this transactional id with its coordinator now (InitProducerId), which fences any
+   * earlier producer of the id and completes the transaction it left: aborted if it was open,
+   * committed if its commit had begun. Call it before reading the consumer offsets that such a
+   * transaction may still move; otherwise a restart can read offsets from before a commit that is
+   * about to land, and process that input twice.
+   */
+  async initTransactions(): Promise<void> {
+    if (this.#options.transactionalId === undefined) return
+    await this.#chain(async () => {
+      const transaction = await this.#client.beginTransaction()
+      // Nothing was sent: drop the local transaction without an EndTxn request.
+      await transaction.cancel()
+    }, 'Initializing transactions')
+  }
+
   async close(): Promise<void> {
     await this.flush().catch(() => undefined)
     await this.#client.close()

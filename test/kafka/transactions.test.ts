@@ -36,6 +36,32 @@ describe('transactions', () => {
     assert.deepEqual(values(await readTopic(topic, 3, { isolationLevel: 'read_uncommitted' })), ['aborted-1', 'aborted-2', 'committed-1'])
   })
 
+  test('an aborted transaction larger than one fetch stays invisible to read_committed', async () => {
+    // The abort marker lands in a later fetch response than the aborted records: the client must
+    // still drop them (@platformatic/kafka alone lets them through; src/kafka/aborted-transactions.ts).
+    const topic = await newTopic()
+    const transactionalId = uniqueName('txid')
+    const before = new KafkaProducer({ brokers: testBrokers() })
+    await before.send([{ topic, value: Buffer.from('before') }])
+    await before.close()
+    const zombie = new KafkaProducer({ brokers: testBrokers(), transactionalId })
+    const crashed = await zombie.beginTransaction()
+    const payload = Buffer.alloc(1000, 'x')
+    for (let chunk = 0; chunk < 4; chunk++) await crashed.send(Array.from({ length: 100 }, () => ({ topic, value: payload })))
+    // A successor with the same transactional id aborts what the crashed producer left open.
+    const successor = new KafkaProducer({ brokers: testBrokers(), transactionalId })
+    await successor.initTransactions()
+    const transaction = await successor.beginTransaction()
+    await transaction.send([{ topic, value: Buffer.from('after') }])
+    await transaction.commit()
+    await successor.close()
+    await zombie.close().catch(() => undefined)
+
+    const smallFetches = { fetchMaxBytes: 64 * 1024, fetchMaxBytesPerPartition: 64 * 1024 }
+    assert.deepEqual(values(await readTopic(topic, 2, { ...smallFetches, settleMs: 1500 })), ['before', 'after'])
+    assert.equal((await readTopic(topic, 402, { ...smallFetches, isolationLevel: 'read_uncommitted' })).length, 402, 'the aborted records are in the log')
+  })
+
   test('an open transaction stays invisible until it commits', async () => {
     const topic = await newTopic()
     const producer = new KafkaProducer({ brokers: testBrokers(), transactionalId: uniqueName('txid') })
