@@ -46,6 +46,11 @@ export interface CommitContext {
   /** Protocol and metadata in effect before this commit (a commit may change them). */
   readonly protocol: Protocol
   readonly metadata: Metadata
+  /**
+   * The live file `path` had before this commit: the protocol lets a remove omit partition values
+   * and size, which then come from the file's add.
+   */
+  readonly fileBefore: (path: string) => Promise<AddFile | undefined>
 }
 
 /**
@@ -113,7 +118,9 @@ export async function* commitChanges(context: CommitContext, columns?: readonly 
         yield* deletionVectorChange(store, remove, readded, plan, commit.version, emit)
       } else {
         const deleted = await dvOrVacuumed(store, remove.deletionVector, commit.version)
-        const file: FileToRead = { path: remove.path, size: remove.size, partitionValues: remove.partitionValues ?? {}, ...(deleted === undefined ? {} : { deleted }) }
+        const added = remove.partitionValues === undefined && metadata.partitionColumns.length > 0 ? await context.fileBefore(remove.path) : undefined
+        const partitionValues = remove.partitionValues ?? added?.partitionValues ?? {}
+        const file: FileToRead = { path: remove.path, size: remove.size ?? added?.size, partitionValues, ...(deleted === undefined ? {} : { deleted }) }
         for await (const rows of readOrVacuumed(store, file, plan, commit.version)) if (rows.length > 0) yield emit(rows, 'delete')
       }
     }

@@ -3,7 +3,7 @@
  */
 import { SluiceError } from '../errors.ts'
 import { commitChanges, type ChangeBatch, type ChangeRow } from './changes.ts'
-import type { Metadata, Protocol } from './log/actions.ts'
+import type { AddFile, Metadata, Protocol } from './log/actions.ts'
 import { commitTimestamps } from './log/history.ts'
 import { replay } from './log/replay.ts'
 import { lastCheckpointVersion, listLog, segmentFor, type CommitFile, type LogListing } from './log/segment.ts'
@@ -130,7 +130,8 @@ export class DeltaTable {
     let { protocol, metadata } = await this.stateBefore(from)
     for (const commit of commits) {
       const skip = commit.version === from ? startIndex : 0
-      const reader = commitChanges({ store: this.store, commit, protocol, metadata }, columns)
+      const fileBefore = async (path: string): Promise<AddFile | undefined> => (await this.snapshot({ version: commit.version - 1 })).files.find((file) => file.path === path)
+      const reader = commitChanges({ store: this.store, commit, protocol, metadata, fileBefore }, columns)
       for (;;) {
         const next = await reader.next()
         if (next.done === true) {

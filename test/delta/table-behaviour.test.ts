@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
-import { DeltaTable, LocalObjectStore, registerStoreScheme, storeForUri, type ChangeRow } from '../../src/delta/index.ts'
+import { DeltaTable, LocalObjectStore, registerStoreScheme, storeForUri, type ChangeRow, type DeltaValue } from '../../src/delta/index.ts'
 import { deltaRsFixtures, type FixtureSet } from '../fixtures/delta/fixtures.ts'
+import { normalizeRow } from './table-expectations.ts'
 
 let fixtures: FixtureSet
 let scratch: string
@@ -74,6 +75,36 @@ describe('change data feed', { timeout: 10 * 60_000 }, () => {
     await appendCommit(dir, latest + 1, [{ metaData: { ...metadata, format: { provider: 'parquet', options: {} }, configuration: { ...metadata.configuration, 'delta.enableChangeDataFeed': 'false' } } }])
     assert.ok((await collect(table.changes({ fromVersion: 0, toVersion: latest }))).length > 0)
     await assert.rejects(collect(table.changes({ fromVersion: 0 })), { code: 'DELTA_CDF_UNAVAILABLE' })
+  })
+
+  test('a remove without partition values (allowed by the protocol) takes them from the file\'s add', async () => {
+    const dir = await copyOf('rs_partitioned')
+    const table = await DeltaTable.open(dir)
+    const latest = await table.latestVersion()
+    const before = await table.snapshot()
+    await appendCommit(dir, latest + 1, [{ metaData: { ...before.metadata, format: { provider: 'parquet', options: {} }, configuration: { ...before.metadata.configuration, 'delta.enableChangeDataFeed': 'true' } } }])
+    const victim = before.files.find((file) => Object.values(file.partitionValues).every((value) => value !== null))!
+    await appendCommit(dir, latest + 2, [{ remove: { path: encodeURI(victim.path), deletionTimestamp: Date.now(), dataChange: true } }])
+    const rowsOf = async (version: number): Promise<string[]> => {
+      const out: string[] = []
+      for await (const row of (await table.snapshot({ version })).scan().rows()) out.push(JSON.stringify(normalizeRow(row)))
+      return out.sort()
+    }
+    const remaining = await rowsOf(latest + 2)
+    const gone = (await rowsOf(latest + 1)).filter((row) => {
+      const at = remaining.indexOf(row)
+      if (at < 0) return true
+      remaining.splice(at, 1)
+      return false
+    })
+    const deletes = (await collect(table.changes({ fromVersion: latest + 2 }))).map((row) => {
+      assert.equal(row._change_type, 'delete')
+      const data: Record<string, DeltaValue> = { ...row }
+      for (const column of ['_change_type', '_commit_version', '_commit_timestamp']) delete data[column]
+      return JSON.stringify(normalizeRow(data))
+    })
+    assert.ok(gone.length > 0)
+    assert.deepEqual(deletes.sort(), gone)
   })
 
   test('a vacuumed data file gives DELTA_FILE_VACUUMED for old changes while the snapshot still reads', async () => {
