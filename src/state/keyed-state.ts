@@ -3,25 +3,26 @@
  * of key K, `state.get('total')` reads K's 'total'. One view is reused for every record; `at()`
  * points it at the current record's key.
  */
+import { defaultKeyCodec, type KeyCodec } from './key-codec.ts'
 import type { PartitionStore } from './partition-store.ts'
 
 /** First byte of every key-scoped state key (other users of a store use other first bytes). */
 export const KEYED_STATE_NAMESPACE = 0x4b
 
-const NULL_KEY_LENGTH = 0xffffffff
-
-export class KeyedState {
+export class KeyedState<K = unknown> {
   readonly #store: PartitionStore
+  readonly #keyCodec: KeyCodec<K>
   #prefix: Buffer
 
-  constructor(store: PartitionStore) {
+  constructor(store: PartitionStore, keyCodec: KeyCodec<K> = defaultKeyCodec as KeyCodec<K>) {
     this.#store = store
-    this.#prefix = keyPrefix(null)
+    this.#keyCodec = keyCodec
+    this.#prefix = keyPrefix(keyCodec.encode(null as K))
   }
 
   /** Points this view at the state of one message key (null: records without a key). */
-  at(messageKey: Buffer | string | null): this {
-    this.#prefix = keyPrefix(messageKey)
+  at(messageKey: K): this {
+    this.#prefix = keyPrefix(this.#keyCodec.encode(messageKey))
     return this
   }
 
@@ -53,12 +54,11 @@ export class KeyedState {
   }
 }
 
-/** Namespace byte, the message key's length (4 bytes) and the message key: no key is a prefix of another's. */
-function keyPrefix(messageKey: Buffer | string | null): Buffer {
-  const bytes = messageKey === null ? undefined : typeof messageKey === 'string' ? Buffer.from(messageKey, 'utf8') : messageKey
-  const prefix = Buffer.allocUnsafe(5 + (bytes?.length ?? 0))
+/** Namespace byte, the encoded key's length (4 bytes) and the encoded key: no key is a prefix of another's. */
+function keyPrefix(bytes: Buffer): Buffer {
+  const prefix = Buffer.allocUnsafe(5 + bytes.length)
   prefix[0] = KEYED_STATE_NAMESPACE
-  prefix.writeUInt32BE(bytes === undefined ? NULL_KEY_LENGTH : bytes.length, 1)
-  bytes?.copy(prefix, 5)
+  prefix.writeUInt32BE(bytes.length, 1)
+  bytes.copy(prefix, 5)
   return prefix
 }

@@ -19,6 +19,7 @@
 import type { Database, RootDatabase } from 'lmdb'
 import { SluiceError } from '../errors.ts'
 import type { StateCodec } from './codec.ts'
+import type { KeyCodec } from './key-codec.ts'
 import { KeyedState } from './keyed-state.ts'
 import { StagedWrites, type StagedWrite } from './staged-writes.ts'
 
@@ -272,8 +273,8 @@ export class PartitionStore {
   }
 
   /** A view of this store scoped by message key: `state.at(key).get('total')`. */
-  keyedState(): KeyedState {
-    return new KeyedState(this)
+  keyedState<K = unknown>(keyCodec?: KeyCodec<K>): KeyedState<K> {
+    return new KeyedState<K>(this, keyCodec)
   }
 
   /** Number of committed entries in LMDB (pending writes not counted). */

@@ -9,19 +9,17 @@
  * (abort, restore).
  */
 import { SluiceError } from '../errors.ts'
-import type { PartitionStore } from '../state/index.ts'
+import { defaultKeyCodec, type KeyCodec, type PartitionStore } from '../state/index.ts'
 import type { Aggregator } from './aggregators.ts'
 import { windowStarts, type SessionWindows, type SlidingWindows, type TumblingWindows, type HoppingWindows, type WindowDefinition } from './definitions.ts'
 import {
-  closeIndexKey,
   closeIndexFrom,
+  closeIndexKey,
   closeIndexRange,
-  defaultKeyCodec,
   parseCloseIndexKey,
   startOfWindowKey,
   STREAM_TIME_KEY,
   windowKey,
-  type KeyCodec,
 } from './keys.ts'
 import { LateRecordLog, type LateRecordLogger } from './late-records.ts'
 
