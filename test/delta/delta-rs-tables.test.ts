@@ -19,6 +19,21 @@ describe('delta-rs tables', { timeout: 15 * 60_000 }, () => {
     await assertSnapshotsMatch(fixtures.dir, 'rs_types', fixtures.tables.rs_types!)
   })
 
+  test('every codec (none, snappy, gzip, zstd, lz4, brotli) and files of many row groups', async () => {
+    const expected = fixtures.tables.rs_codecs!
+    await assertSnapshotsMatch(fixtures.dir, 'rs_codecs', expected)
+    const { ParquetFile } = await import('../../src/delta/read/parquet-file.ts')
+    const snapshot = await (await DeltaTable.open(join(fixtures.dir, 'rs_codecs'))).snapshot()
+    const table = await DeltaTable.open(join(fixtures.dir, 'rs_codecs'))
+    const codecs = new Set<string>()
+    for (const file of snapshot.files) {
+      const parquet = await ParquetFile.open(table.store, file.path, file.size)
+      assert.ok(parquet.rowGroups().length > 1, `${file.path} has several row groups`)
+      for (const group of parquet.metadata.row_groups) for (const column of group.columns) codecs.add(column.meta_data?.codec ?? '')
+    }
+    for (const codec of ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'ZSTD', 'LZ4_RAW', 'BROTLI']) assert.ok(codecs.has(codec), `a file uses ${codec} (${[...codecs].join(', ')})`)
+  })
+
   test('column batches hold the same values as rows, column by column', async () => {
     const snapshot = await (await DeltaTable.open(join(fixtures.dir, 'rs_types'))).snapshot()
     const rows = []
