@@ -3,9 +3,11 @@
  * every version's snapshot, and the change data feed, row for row.
  */
 import assert from 'node:assert/strict'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { before, describe, test } from 'node:test'
 import { DeltaTable } from '../../src/delta/index.ts'
+import { ParquetFile } from '../../src/delta/read/parquet-file.ts'
 import { deltaRsFixtures, type FixtureSet } from '../fixtures/delta/fixtures.ts'
 import { assertChangesMatch, assertSnapshotsMatch } from './table-expectations.ts'
 
@@ -22,9 +24,8 @@ describe('delta-rs tables', { timeout: 15 * 60_000 }, () => {
   test('every codec (none, snappy, gzip, zstd, lz4, brotli) and files of many row groups', async () => {
     const expected = fixtures.tables.rs_codecs!
     await assertSnapshotsMatch(fixtures.dir, 'rs_codecs', expected)
-    const { ParquetFile } = await import('../../src/delta/read/parquet-file.ts')
-    const snapshot = await (await DeltaTable.open(join(fixtures.dir, 'rs_codecs'))).snapshot()
     const table = await DeltaTable.open(join(fixtures.dir, 'rs_codecs'))
+    const snapshot = await table.snapshot()
     const codecs = new Set<string>()
     for (const file of snapshot.files) {
       const parquet = await ParquetFile.open(table.store, file.path, file.size)
@@ -70,7 +71,6 @@ describe('delta-rs tables', { timeout: 15 * 60_000 }, () => {
 
   test('checkpoint after 12 commits, then more commits', async () => {
     const expected = fixtures.tables.rs_checkpoint!
-    const { readdir } = await import('node:fs/promises')
     const log = await readdir(join(fixtures.dir, 'rs_checkpoint', '_delta_log'))
     assert.ok(log.some((name) => name.endsWith('.checkpoint.parquet')), 'delta-rs wrote a checkpoint')
     await assertSnapshotsMatch(fixtures.dir, 'rs_checkpoint', expected)
