@@ -32,8 +32,3 @@ export function checkReadable(protocol: Protocol, tableRoot: string): void {
     })
   }
 }
-
-/** Whether a feature is active: listed as a reader/writer feature (version 3/7) or implied by legacy versions. */
-export function hasFeature(protocol: Protocol, feature: string): boolean {
-  return (protocol.readerFeatures ?? []).includes(feature) || (protocol.writerFeatures ?? []).includes(feature)
-}

@@ -123,9 +123,3 @@ export function fieldId(field: StructField): number | undefined {
   const id = field.metadata['delta.columnMapping.id']
   return typeof id === 'number' ? id : undefined
 }
-
-/** The table schema's fields that are not partition columns, in schema order. */
-export function dataFields(schema: StructType, partitionColumns: readonly string[]): StructField[] {
-  const partitions = new Set(partitionColumns)
-  return schema.fields.filter((field) => !partitions.has(field.name))
-}

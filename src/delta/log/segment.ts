@@ -38,10 +38,6 @@ const CLASSIC = /^_delta_log\/(\d{20})\.checkpoint\.parquet$/
 const MULTIPART = /^_delta_log\/(\d{20})\.checkpoint\.(\d{10})\.(\d{10})\.parquet$/
 const UUID_NAMED = /^_delta_log\/(\d{20})\.checkpoint\.[0-9a-fA-F-]{36}\.(json|parquet)$/
 
-export function versionFileName(version: number): string {
-  return `${LOG_DIR}${String(version).padStart(20, '0')}.json`
-}
-
 /** Lists the log from `fromVersion` (inclusive) onward. */
 export async function listLog(store: ObjectStore, fromVersion = 0): Promise<LogListing> {
   const commits: CommitFile[] = []
