@@ -97,7 +97,7 @@ class ProtobufFormat<T> implements SchemaFormat<T> {
         if (problem !== undefined) throw new Error(problem)
         return type.encode(type.fromObject(value as Record<string, unknown>)).finish()
       },
-      messageIndexes: encodeMessageIndexes(messageIndexesOf(type)),
+      messageIndexes: encodeMessageIndexes(messageIndexesOf(type, schema.schema)),
       explain: (value) => {
         const problem = checkMessage(type, value)
         return problem === undefined ? undefined : `"${/^[\w.[\]{}]+/.exec(problem)?.[0] ?? '(the record)'}"`
@@ -108,6 +108,8 @@ class ProtobufFormat<T> implements SchemaFormat<T> {
   decoder(writerSchema: SchemaDefinition, references: ResolvedReference[]): Decoder<T> {
     const writerRoot = this.#ownType === undefined || writerSchema !== this.schema ? parseProto(writerSchema.schema, references) : undefined
     const own = this.#ownType
+    /** Writer types by message indexes, so the file is outlined once, not per record. */
+    const byIndexes = new Map<string, protobuf.Type>()
     return {
       decode: (data, offset, context) => {
         let type = own
@@ -115,7 +117,11 @@ class ProtobufFormat<T> implements SchemaFormat<T> {
         if (offset > 0) {
           const { indexes, payloadOffset } = decodeMessageIndexes(data, context)
           start = payloadOffset
-          type ??= typeAtIndexes(fileNamespace(writerRoot!, writerSchema.schema), indexes)
+          if (type === undefined) {
+            const key = indexes.join(',')
+            type = byIndexes.get(key)
+            if (type === undefined) byIndexes.set(key, (type = typeAtIndexes(writerRoot!, writerSchema.schema, indexes)))
+          }
         }
         type ??= messageTypeIn(writerRoot!, writerSchema.schema, this.#messageType)
         const message = type.decode(data.subarray(start))
@@ -146,44 +152,53 @@ function toPlain(type: protobuf.Type, object: Record<string, unknown>): Record<s
 
 /** The named message, or the first message declared in the source. */
 function messageTypeIn(root: protobuf.Root, source: string, name: string | undefined): protobuf.Type {
-  if (name !== undefined) {
-    try {
-      return root.lookupType(name)
-    } catch (error) {
-      throw new SluiceError('CONFIG_INVALID', `The Protobuf schema has no message type "${name}"`, { fix: 'Pass the full name (package.Message) of a message the .proto source declares.', cause: error })
-    }
+  const fullName = name ?? messagesOf(fileOutline(source))[0]?.fullName
+  if (fullName === undefined) throw new SluiceError('CONFIG_INVALID', 'The Protobuf schema declares no message', { fix: 'Declare at least one message, or pass messageType.' })
+  try {
+    return root.lookupType(fullName)
+  } catch (error) {
+    throw new SluiceError('CONFIG_INVALID', `The Protobuf schema has no message type "${fullName}"`, { fix: 'Pass the full name (package.Message) of a message the .proto source declares.', cause: error })
   }
-  const first = messagesOf(fileNamespace(root, source))[0]
-  if (first === undefined) throw new SluiceError('CONFIG_INVALID', 'The Protobuf schema declares no message', { fix: 'Declare at least one message, or pass messageType.' })
-  return first
 }
 
-/** The namespace of the file's package: where its top-level messages are (imports add others). */
-function fileNamespace(root: protobuf.Root, source: string): protobuf.Namespace {
+/**
+ * The messages one file declares, in order, without those of the files it imports (which may
+ * share its package): message indexes count within the declaring file only.
+ */
+function fileOutline(source: string): protobuf.Namespace {
+  const root = protobuf.parse(source, { keepCase: true }).root
   const packageName = /^\s*package\s+([\w.]+)\s*;/m.exec(source)?.[1]
   const namespace = packageName === undefined ? root : root.lookup(packageName)
   return namespace instanceof protobuf.Namespace ? namespace : root
 }
 
-/** The position of `type` among the messages of its file: top-level index, then nested indexes. */
-function messageIndexesOf(type: protobuf.Type): number[] {
+/** The position of `type` among the messages of its file (`source`): top-level index, then nested indexes. */
+function messageIndexesOf(type: protobuf.Type, source: string): number[] {
+  const declared = fileOutline(source).lookup(type.fullName)
+  if (!(declared instanceof protobuf.Type)) {
+    throw new SluiceError('CONFIG_INVALID', `Message type ${type.fullName.slice(1)} is declared in an imported file, not in the schema being registered`, {
+      fix: 'Register the file that declares the message (with its imports as references), or write a message of this file.',
+    })
+  }
   const indexes: number[] = []
-  let current: protobuf.ReflectionObject = type
+  let current: protobuf.Type = declared
   while (current.parent instanceof protobuf.Type) {
-    indexes.unshift(messagesOf(current.parent).indexOf(current as protobuf.Type))
+    indexes.unshift(messagesOf(current.parent).indexOf(current))
     current = current.parent
   }
-  indexes.unshift(messagesOf(current.parent!).indexOf(current as protobuf.Type))
+  indexes.unshift(messagesOf(current.parent!).indexOf(current))
   return indexes
 }
 
-function typeAtIndexes(namespace: protobuf.Namespace, indexes: number[]): protobuf.Type {
+/** The message the indexes name in the file `source`, looked up in `root` (which holds its imports too). */
+function typeAtIndexes(root: protobuf.Root, source: string, indexes: number[]): protobuf.Type {
   let type: protobuf.Type | undefined
+  const outline = fileOutline(source)
   for (const index of indexes) {
-    type = messagesOf(type ?? namespace)[index]
+    type = messagesOf(type ?? outline)[index]
     if (type === undefined) throw new Error(`no message at indexes [${indexes.join(', ')}] of the writer's schema`)
   }
-  return type!
+  return root.lookupType(type!.fullName)
 }
 
 function messagesOf(namespace: protobuf.Namespace): protobuf.Type[] {

@@ -148,6 +148,23 @@ test('schema references: an Avro record using a named type registered under anot
   assert.deepEqual(plain(reader.deserialize(bytes, context)), { name: 'Ada', home: { city: 'London' } })
 })
 
+test('schema references: a .proto file importing another registered file', async () => {
+  const addressSubject = uniqueName('address-proto')
+  const addressProto = 'syntax = "proto3";\npackage shop;\nmessage Address { string city = 1; }\n'
+  await client.register(addressSubject, { schemaType: 'PROTOBUF', schema: addressProto })
+  const topic = uniqueName('customers')
+  const customerProto = 'syntax = "proto3";\npackage shop;\nimport "shop/address.proto";\nmessage Customer { string name = 1; Address home = 2; }\n'
+  const references = [{ name: 'shop/address.proto', subject: addressSubject, version: 1 }]
+  const serde = protobufSerde<{ name: string; home: { city: string } }>({ schema: customerProto, messageType: 'shop.Customer', references, registry: { client } })
+  await serde.prepare(topic)
+  const context = { topic, isKey: false }
+  const bytes = serde.serialize({ name: 'Ada', home: { city: 'London' } }, context)
+  assert.equal(bytes[5], 0, 'Customer is the first message of its own file')
+  const reader = protobufSerde({ registry: { client, writerSchema: 'use-latest' } })
+  await reader.prepareBatch([bytes])
+  assert.deepEqual(reader.deserialize(bytes, context), { name: 'Ada', home: { city: 'London' } })
+})
+
 test('a Delta table that gains nullable columns evolves BACKWARD compatibly in all three formats', async () => {
   const v1: DeltaStructType = everyType
   const v2: DeltaStructType = { ...v1, fields: [...v1.fields, { name: 'discount', type: 'decimal(5,2)', nullable: true }, { name: 'note', type: 'string', nullable: true }] }
