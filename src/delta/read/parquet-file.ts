@@ -89,10 +89,10 @@ export class ParquetFile {
    * Rows `[rowStart, rowEnd)` column by column: one array per name in `columns` (top-level names,
    * structs, lists and maps assembled), each holding the range's values in row order.
    */
-  async readColumns(columns: readonly string[], range: RowGroupRange): Promise<unknown[][]> {
+  async readColumns(columns: readonly string[], range: RowGroupRange): Promise<ArrayLike<unknown>[]> {
     const wanted = new Map(columns.map((column, index) => [column, index]))
     const length = range.rowEnd - range.rowStart
-    const out: unknown[][] = columns.map(() => new Array<unknown>(length))
+    const out: ArrayLike<unknown>[] = columns.map(() => [])
     const filled = columns.map(() => 0)
     try {
       await parquetRead({
@@ -107,8 +107,15 @@ export class ParquetFile {
         onChunk: ({ columnName, columnData, rowStart }) => {
           const index = wanted.get(columnName)
           if (index === undefined) return
-          const target = out[index]!
+          if (rowStart === range.rowStart && columnData.length === length) {
+            // The usual case: one chunk is exactly the row group's column; use it as it is.
+            out[index] = columnData as ArrayLike<unknown>
+            filled[index] = length
+            return
+          }
           // A chunk may cover rows outside the range: copy only the overlap.
+          if (filled[index] === 0) out[index] = new Array<unknown>(length)
+          const target = out[index] as unknown[]
           const from = Math.max(range.rowStart, rowStart)
           const to = Math.min(range.rowEnd, rowStart + columnData.length)
           for (let row = from; row < to; row++) target[row - range.rowStart] = columnData[row - rowStart]
