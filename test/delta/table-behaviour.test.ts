@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { DeltaTable, LocalObjectStore, registerStoreScheme, storeForUri, type ChangeRow, type DeltaValue } from '../../src/delta/index.ts'
 import { deltaRsFixtures, type FixtureSet } from '../fixtures/delta/fixtures.ts'
-import { normalizeRow } from './table-expectations.ts'
+import { assertSameRows, normalizeRow } from './table-expectations.ts'
 
 let fixtures: FixtureSet
 let scratch: string
@@ -149,6 +149,24 @@ describe('change data feed', { timeout: 10 * 60_000 }, () => {
     await utimes(lastCommit, commitTime(latest), commitTime(latest))
     const late: ChangeRow[] = (await collect(table.changesSince(latest))).flatMap((batch) => batch.rows)
     assert.deepEqual(late, all.filter((row) => row._commit_version === BigInt(latest)))
+  })
+})
+
+describe('log cleanup', { timeout: 10 * 60_000 }, () => {
+  test('commits before a checkpoint removed: the latest version reads the same, older ones are DELTA_VERSION_NOT_FOUND', async () => {
+    const dir = await copyOf('rs_checkpoint')
+    const expected = fixtures.tables.rs_checkpoint!
+    const log = await readdir(join(dir, '_delta_log'))
+    const checkpoint = Number(log.find((name) => name.endsWith('.checkpoint.parquet'))!.slice(0, 20))
+    for (let version = 0; version <= checkpoint; version++) await unlink(join(dir, '_delta_log', commitName(version)))
+    await rm(join(dir, '_delta_log', '_last_checkpoint')) // found by listing alone
+    const table = await DeltaTable.open(dir)
+    assert.equal(await table.latestVersion(), expected.latestVersion)
+    const rows = await collect((await table.snapshot()).scan().rows())
+    assertSameRows(rows.map(normalizeRow), expected.snapshots[String(expected.latestVersion)]!, 'rs_checkpoint without its early commits')
+    assert.equal((await table.snapshot({ version: checkpoint })).version, checkpoint)
+    await assert.rejects(table.snapshot({ version: checkpoint - 1 }), { code: 'DELTA_VERSION_NOT_FOUND' })
+    await assert.rejects(collect(table.changes({ fromVersion: 0 })), { code: 'DELTA_VERSION_NOT_FOUND' })
   })
 })
 
