@@ -130,7 +130,11 @@ export class DeltaTable {
     let { protocol, metadata } = await this.stateBefore(from)
     for (const commit of commits) {
       const skip = commit.version === from ? startIndex : 0
-      const fileBefore = async (path: string): Promise<AddFile | undefined> => (await this.snapshot({ version: commit.version - 1 })).files.find((file) => file.path === path)
+      let before: Promise<Map<string, AddFile>> | undefined // built once per commit, only if a remove needs it
+      const fileBefore = async (path: string): Promise<AddFile | undefined> => {
+        before ??= this.snapshot({ version: commit.version - 1 }).then((snapshot) => new Map(snapshot.files.map((file) => [file.path, file])))
+        return (await before).get(path)
+      }
       const reader = commitChanges({ store: this.store, commit, protocol, metadata, fileBefore }, columns)
       for (;;) {
         const next = await reader.next()
