@@ -42,6 +42,7 @@ describe('Spark tables', { timeout: 30 * 60_000 }, () => {
     const table = await assertSnapshotsMatch(fixtures.dir, 'spark_dv', expected)
     const snapshot = await table.snapshot()
     assert.ok(snapshot.files.some((file) => file.deletionVector !== undefined), 'the latest version has files with deletion vectors')
+    assert.ok((await logFiles(fixtures, 'spark_dv')).some((file) => file.endsWith('.checkpoint.parquet')), 'a checkpoint carries the deletion vectors')
     assert.ok(snapshot.protocol.readerFeatures?.includes('deletionVectors'))
     await assertChangesMatch(table, 'spark_dv', expected)
   })
