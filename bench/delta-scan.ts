@@ -7,7 +7,8 @@
  *   (Python `deltalake`) in 5 appends (snappy parquet). It is written once and cached under the
  *   Sluice cache folder, keyed by the generating script and the row count.
  * - The peer: delta-rs's own full scan, `DeltaTable(path).to_pyarrow_table()` (Arrow columns, in
- *   Rust, multi-threaded), timed in Python after one warm-up scan.
+ *   Rust, multi-threaded), timed in Python after one warm-up scan. For context, the same scan
+ *   materialized as Python dicts (`.to_pylist()`): rows as objects, as Sluice hands them out.
  * - Sluice: `DeltaTable.open(path)` → `snapshot()` → `scan().batches()`, every row materialized as
  *   a JS object with the documented values (bigint longs, exact decimal strings, ISO timestamps),
  *   after one warm-up scan; then the same scan as column arrays (`columnBatches()`, no object per
@@ -58,7 +59,12 @@ path = sys.argv[1]
 DeltaTable(path).to_pyarrow_table()
 start = time.perf_counter()
 table = DeltaTable(path).to_pyarrow_table()
-print(json.dumps({"rows": table.num_rows, "seconds": time.perf_counter() - start}), flush=True)
+seconds = time.perf_counter() - start
+# Context: the same scan materialized as Python row objects (what a row-at-a-time consumer gets).
+start = time.perf_counter()
+rows = DeltaTable(path).to_pyarrow_table().to_pylist()
+python_seconds = time.perf_counter() - start
+print(json.dumps({"rows": table.num_rows, "seconds": seconds, "pythonRows": len(rows), "pythonSeconds": python_seconds}), flush=True)
 # deltalake 1.6 with pyarrow can abort in interpreter teardown ("terminate called without an active
 # exception"); the work is done and printed, so leave without the teardown.
 os._exit(0)
@@ -105,8 +111,8 @@ export default defineBenchmark({
     const setup = { rows, columns: 10, data_mb: Math.round(bytes / 1e4) / 100, files: 5, writer: 'delta-rs (deltalake 1.6.6)' }
 
     progress('delta-rs: warm-up and timed to_pyarrow_table()')
-    const peer = JSON.parse(await python.runScript(PEER_SCRIPT, [path])) as { rows: number; seconds: number }
-    if (peer.rows !== rows) throw new Error(`delta-rs read ${peer.rows} rows, expected ${rows}`)
+    const peer = JSON.parse(await python.runScript(PEER_SCRIPT, [path])) as { rows: number; seconds: number; pythonRows: number; pythonSeconds: number }
+    if (peer.rows !== rows || peer.pythonRows !== rows) throw new Error(`delta-rs read ${peer.rows} (as Python objects ${peer.pythonRows}) rows, expected ${rows}`)
 
     progress('sluice: warm-up scan')
     await sluiceScan(path, 'rows')
@@ -120,5 +126,7 @@ export default defineBenchmark({
     report.compared('snapshot_scan_rows_per_s', ours.rows / ours.seconds, 'rows/s', peerRows, setup)
     report.compared('snapshot_scan_mb_per_s', bytes / 1e6 / ours.seconds, 'MB/s', peerMb, setup)
     report.compared('snapshot_column_scan_rows_per_s', columnar.rows / columnar.seconds, 'rows/s', peerRows, setup)
+    const peerPython = report.limit('deltars_python_rows_per_s', peer.pythonRows / peer.pythonSeconds, 'rows/s', setup)
+    report.compared('snapshot_scan_rows_vs_python_rows_per_s', ours.rows / ours.seconds, 'rows/s', peerPython, setup)
   },
 })
