@@ -27,6 +27,12 @@ export function changelogTopic(applicationId: string, storeName: string, sourceT
   }
 }
 
+/** Records of one fetch and the offset the reader continues from (after any control records). */
+export interface FetchedBatch {
+  records: readonly RestoreRecord[]
+  nextOffset: bigint
+}
+
 export interface RestoreProgress {
   store: string
   /** The source topic and partition the store belongs to. */
@@ -41,11 +47,13 @@ export interface RestoreProgress {
 export interface RestoreChangelogOptions {
   store: PartitionStore
   /**
-   * The changelog partition's records (read_committed, in offset order) from `restoreStartOffset(store)`,
-   * singly or in batches. The reader should end once it reached `highWatermark`; restore also
-   * stops by itself at the first record at or past `highWatermark - 1`.
+   * The changelog partition's records (read_committed, in offset order) from `restoreStartOffset(store)`:
+   * single records, arrays of them, or fetched batches with the reader's next offset. Restore
+   * stops when the iterable ends, at the first record at or past `highWatermark - 1`, or at a
+   * batch whose `nextOffset` reached `highWatermark` (how a reader says it passed the
+   * transaction markers that end a transactional changelog).
    */
-  records: AsyncIterable<RestoreRecord | readonly RestoreRecord[]>
+  records: AsyncIterable<RestoreRecord | readonly RestoreRecord[] | FetchedBatch>
   /** The changelog partition's end offset (last stable offset) when the restore starts. */
   highWatermark: bigint
   onProgress?: (progress: RestoreProgress) => void
@@ -94,7 +102,8 @@ export async function restoreChangelog(options: RestoreChangelogOptions): Promis
   }
   try {
     for await (const item of options.records) {
-      for (const record of isBatch(item) ? item : [item]) {
+      const records = isArray(item) ? item : 'nextOffset' in item ? item.records : [item]
+      for (const record of records) {
         if (record.offset >= highWatermark) {
           done = true
           break
@@ -105,6 +114,7 @@ export async function restoreChangelog(options: RestoreChangelogOptions): Promis
           break
         }
       }
+      if ('nextOffset' in item && item.nextOffset >= highWatermark) done = true
       if (batch.length >= batchSize || done) flush()
       if (done || options.signal?.aborted === true) break
     }
@@ -119,6 +129,6 @@ export async function restoreChangelog(options: RestoreChangelogOptions): Promis
   return { applied }
 }
 
-function isBatch(item: RestoreRecord | readonly RestoreRecord[]): item is readonly RestoreRecord[] {
+function isArray(item: RestoreRecord | readonly RestoreRecord[] | FetchedBatch): item is readonly RestoreRecord[] {
   return Array.isArray(item)
 }

@@ -5,7 +5,7 @@
 export { jsonCodec, structuredCloneCodec } from './codec.ts'
 export type { StateCodec } from './codec.ts'
 export { changelogTopic, changelogTopicName, restoreChangelog, restoreStartOffset } from './changelog.ts'
-export type { RestoreChangelogOptions, RestoreProgress } from './changelog.ts'
+export type { FetchedBatch, RestoreChangelogOptions, RestoreProgress } from './changelog.ts'
 export { defaultKeyCodec } from './key-codec.ts'
 export type { KeyCodec } from './key-codec.ts'
 export { KeyedState } from './keyed-state.ts'
