@@ -110,8 +110,9 @@ export class KafkaConsumer {
       if (buffer.length >= MAX_BATCH) stream.pause()
       signal()
     })
-    stream.once('error', (error) => {
-      failure = error
+    // `on`, not `once`: a stream closed during a rebalance can emit more than one error, and an unheard one would crash the process.
+    stream.on('error', (error) => {
+      failure ??= error
       signal()
     })
     stream.once('close', () => {
