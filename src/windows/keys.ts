@@ -2,8 +2,9 @@
  * How window state is laid out in a PartitionStore. All keys sort as bytes, so LMDB keeps:
  *   'T'                                  -> stream time of the partition (the highest timestamp seen)
  *   'W' keyLength key start              -> [end, highest record timestamp, accumulator] of one window
- *   'C' closeAt keyLength key start      -> 0: the close index, ordered by when windows close,
- *                                           so closing is a range read from the lowest entry
+ *   'C' closeAt keyLength key start      -> the close index, ordered by when windows close, so
+ *                                           closing is a range read from the lowest entry; the value
+ *                                           says what to do then: 0 close (emit), 1 only remove
  * Times are 8-byte big-endian with the sign bit flipped, so that byte order is number order.
  */
 
@@ -14,13 +15,13 @@ const TIME_BYTES = 8
 const SIGN = 0x80000000
 const TWO_32 = 2 ** 32
 
-export function writeTime(target: Buffer, offset: number, time: number): void {
+function writeTime(target: Buffer, offset: number, time: number): void {
   const high = Math.floor(time / TWO_32)
   target.writeUInt32BE((high + SIGN) >>> 0, offset)
   target.writeUInt32BE(time - high * TWO_32, offset + 4)
 }
 
-export function readTime(source: Buffer, offset: number): number {
+function readTime(source: Buffer, offset: number): number {
   const high = ((source.readUInt32BE(offset) - SIGN) | 0) * TWO_32
   return high + source.readUInt32BE(offset + 4)
 }
