@@ -7,7 +7,7 @@ describe('window keys', () => {
     const key = Buffer.from('customer-1')
     const times = [-(2 ** 40), -1_000, -1, 0, 1, 2 ** 31, 2 ** 32 + 5, 1_700_000_000_000, Number.MAX_SAFE_INTEGER - 1]
     const keys = times.map((time) => windowKey(key, time))
-    const sorted = [...keys].sort(Buffer.compare)
+    const sorted = [...keys].sort((a, b) => Buffer.compare(a, b))
     assert.deepEqual(sorted.map(startOfWindowKey), times)
   })
 
