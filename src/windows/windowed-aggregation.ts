@@ -116,11 +116,7 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
 
   /** Adds one record; returns the results to emit now (closed windows first, then updates). */
   process(key: K, value: V, timestamp: number): readonly WindowResult<K, R>[] {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
-      throw new SluiceError('PROCESSING_FAILED', `A windowed record has the timestamp ${timestamp}; windows need whole milliseconds since the epoch, 0 or more`, {
-        fix: 'Check the timestampExtractor (or the producer’s message timestamps): it must return an integer number of ms.',
-      })
-    }
+    checkTime(timestamp)
     const streamTime = this.#advanceStreamTime(timestamp)
     let out: WindowResult<K, R>[] | undefined
     const emit = (result: WindowResult<K, R>) => (out ??= []).push(result)
@@ -149,6 +145,7 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
    * a partition is idle) and returns the windows that close (their results in final mode).
    */
   advanceTo(time: number): readonly WindowResult<K, R>[] {
+    checkTime(time)
     let out: WindowResult<K, R>[] | undefined
     this.#close(this.#advanceStreamTime(time), (result) => (out ??= []).push(result))
     return out ?? nothing
@@ -387,5 +384,13 @@ export class WindowedAggregation<V, K = unknown, R = unknown> {
   /** A window entry with its own copy of the accumulator (aggregators may update accumulators in place). */
   #copy(entry: WindowEntry): WindowEntry {
     return [entry[0], entry[1], structuredClone(entry[2])]
+  }
+}
+
+function checkTime(timestamp: number): void {
+  if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
+    throw new SluiceError('PROCESSING_FAILED', `A windowed record has the timestamp ${timestamp}; windows need whole milliseconds since the epoch, 0 or more`, {
+      fix: 'Check the timestampExtractor (or the producer’s message timestamps): it must return an integer number of ms.',
+    })
   }
 }
