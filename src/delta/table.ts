@@ -41,6 +41,11 @@ export interface ChangesSinceOptions {
 
 export class DeltaTable {
   readonly store: ObjectStore
+  /**
+   * Protocol and metadata in effect after the last commit the change feed read: a poller asking
+   * for the next version continues from here instead of replaying the log (checkpoint included).
+   */
+  private feedState: { nextVersion: number; protocol: Protocol; metadata: Metadata } | undefined
 
   private constructor(store: ObjectStore) {
     this.store = store
@@ -140,6 +145,7 @@ export class DeltaTable {
         const next = await reader.next()
         if (next.done === true) {
           ;({ protocol, metadata } = next.value)
+          this.feedState = { nextVersion: commit.version + 1, protocol, metadata }
           break
         }
         const batch = next.value
@@ -151,6 +157,7 @@ export class DeltaTable {
 
   /** Protocol and metadata in effect before `version` (for version 0, those of version 0 itself). */
   private async stateBefore(version: number): Promise<{ protocol: Protocol; metadata: Metadata }> {
+    if (this.feedState?.nextVersion === version) return this.feedState
     const snapshot = await this.snapshot({ version: Math.max(0, version - 1) })
     return { protocol: snapshot.protocol, metadata: snapshot.metadata }
   }
