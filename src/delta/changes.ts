@@ -64,7 +64,8 @@ export async function* commitChanges(context: CommitContext, columns?: readonly 
   try {
     actions = await readCommit(store, commit.file.path)
   } catch (error) {
-    if (error instanceof SluiceError && error.code === 'DELTA_STORAGE') {
+    const gone = error instanceof SluiceError && error.code === 'DELTA_STORAGE' && (await store.head(commit.file.path).then(() => false, () => true))
+    if (gone) {
       throw new SluiceError('DELTA_VERSION_NOT_FOUND', `commit ${commit.version} of the table at ${store.root} is gone from _delta_log/`, {
         fix: 'The log was cleaned up past this version (delta.logRetentionDuration); restart the change feed from a newer version.',
         cause: error,
