@@ -19,6 +19,7 @@ import type { CommitFile } from './log/segment.ts'
 import { checkReadable } from './protocol.ts'
 import { DeletedRows, loadDeletionVector, relativeDvPath } from './read/deletion-vectors.ts'
 import { readFileRows, type ColumnPlan, type FileToRead } from './read/file-reader.ts'
+import { tablePath } from './read/table-path.ts'
 import { formatMicros, type DeltaRow } from './read/values.ts'
 import { columnMappingMode, parseSchema, type StructField } from './schema.ts'
 import { columnPlan } from './snapshot.ts'
@@ -166,7 +167,7 @@ async function dvOrVacuumed(store: ObjectStore, descriptor: DeletionVectorDescri
   try {
     return await loadDeletionVector(store, descriptor)
   } catch (error) {
-    const path = descriptor.storageType === 'u' ? relativeDvPath(descriptor.pathOrInlineDv) : descriptor.pathOrInlineDv
+    const path = descriptor.storageType === 'u' ? relativeDvPath(descriptor.pathOrInlineDv) : tablePath(store, descriptor.pathOrInlineDv, 'a deletion vector')
     throw await vacuumedOr(store, error, version, path)
   }
 }

@@ -8,6 +8,7 @@ import { loadDeletionVector } from './read/deletion-vectors.ts'
 import { batchRows, readFileColumns, type ColumnBatch, type ColumnPlan } from './read/file-reader.ts'
 import { ParquetFile } from './read/parquet-file.ts'
 import { parsePartitionValue } from './read/partition-values.ts'
+import { tablePath } from './read/table-path.ts'
 import type { DeltaRow } from './read/values.ts'
 import { columnMappingMode, parseSchema, type ColumnMappingMode, type StructType } from './schema.ts'
 import { SluiceError } from '../errors.ts'
@@ -128,7 +129,7 @@ export class SnapshotScan {
     for (const file of this.files()) {
       const deleted = file.deletionVector === undefined ? undefined : await loadDeletionVector(this.store, file.deletionVector)
       if (index < startIndex) {
-        const live = (await ParquetFile.open(this.store, file.path, file.size)).numRows - (deleted?.cardinality ?? 0)
+        const live = (await ParquetFile.open(this.store, tablePath(this.store, file.path, `data file ${file.path}`), file.size)).numRows - (deleted?.cardinality ?? 0)
         if (index + live <= startIndex) {
           index += live
           continue

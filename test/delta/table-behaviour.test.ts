@@ -216,3 +216,22 @@ describe('storage', () => {
     await assert.rejects(storeForUri('ftp://host/table'), (error: Error & { code?: string }) => error.code === 'DELTA_STORAGE' && error.message.includes('ftp://'))
   })
 })
+
+describe('file paths', { timeout: 10 * 60_000 }, () => {
+  test('a data file named by absolute URI under the table root reads; one outside it is refused clearly', async () => {
+    const dir = await copyOf('rs_evolution')
+    const table = await DeltaTable.open(dir)
+    const latest = await table.latestVersion()
+    const expected = await collect((await table.snapshot()).scan().rows())
+    const file = (await table.snapshot()).files[0]!
+    // Re-add the same file by its absolute file:// URI (as a shallow clone names files).
+    await appendCommit(dir, latest + 1, [
+      { remove: { path: encodeURI(file.path), deletionTimestamp: 1, dataChange: false } },
+      { add: { path: pathToFileURL(join(dir, file.path)).href, partitionValues: {}, size: file.size, modificationTime: 1, dataChange: false } },
+    ])
+    const rows = await collect((await table.snapshot()).scan().rows())
+    assert.deepEqual(rows.map((row) => JSON.stringify(normalizeRow(row))).sort(), expected.map((row) => JSON.stringify(normalizeRow(row))).sort())
+    await appendCommit(dir, latest + 2, [{ add: { path: 's3://elsewhere/part-0.parquet', partitionValues: {}, size: 10, modificationTime: 1, dataChange: true } }])
+    await assert.rejects(collect((await table.snapshot()).scan().rows()), (error: Error & { code?: string }) => error.code === 'DELTA_UNSUPPORTED_FEATURE' && error.message.includes('outside the table root'))
+  })
+})

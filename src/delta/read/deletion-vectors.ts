@@ -7,6 +7,7 @@
 import { SluiceError } from '../../errors.ts'
 import type { DeletionVectorDescriptor } from '../log/actions.ts'
 import type { ObjectStore } from '../storage/object-store.ts'
+import { tablePath } from './table-path.ts'
 
 const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#'
 const Z85_VALUES = new Map([...Z85].map((char, index) => [char, index]))
@@ -76,7 +77,7 @@ export async function loadDeletionVector(store: ObjectStore, descriptor: Deletio
   if (descriptor.storageType === 'i') {
     bitmap = decodeZ85(descriptor.pathOrInlineDv).subarray(0, descriptor.sizeInBytes)
   } else {
-    const path = descriptor.storageType === 'u' ? relativeDvPath(descriptor.pathOrInlineDv) : storeRelative(store, descriptor.pathOrInlineDv)
+    const path = descriptor.storageType === 'u' ? relativeDvPath(descriptor.pathOrInlineDv) : tablePath(store, descriptor.pathOrInlineDv, 'a deletion vector')
     const offset = descriptor.offset ?? 1
     // On disk: [size: int32 BE][bitmap][crc32], starting at the descriptor's offset.
     const chunk = await store.readRange(path, offset, offset + 4 + descriptor.sizeInBytes)
@@ -89,17 +90,6 @@ export async function loadDeletionVector(store: ObjectStore, descriptor: Deletio
     throw dvError(`a deletion vector holds ${rows.cardinality} rows, the log says ${descriptor.cardinality}`)
   }
   return rows
-}
-
-function storeRelative(store: ObjectStore, absolute: string): string {
-  const root = store.root.replace(/\/+$/, '')
-  const plain = absolute.replace(/^file:(\/\/)?/, '')
-  for (const candidate of [absolute, plain]) {
-    if (candidate.startsWith(`${root}/`)) return candidate.slice(root.length + 1)
-  }
-  throw new SluiceError('DELTA_UNSUPPORTED_FEATURE', `a deletion vector is stored outside the table root (${absolute.split('?')[0]})`, {
-    fix: 'Sluice reads deletion vectors stored under the table root; rewrite the table\'s deletion vectors (REORG TABLE ... APPLY (PURGE)).',
-  })
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../storage/object-store.ts'
 import type { DeletedRows } from './deletion-vectors.ts'
 import { ParquetFile } from './parquet-file.ts'
 import { parsePartitionValue } from './partition-values.ts'
+import { tablePath } from './table-path.ts'
 import { converterFor, resolveChild, type DeltaRow, type DeltaValue } from './values.ts'
 
 export interface FileToRead {
@@ -38,7 +39,7 @@ export interface ColumnBatch {
 
 /** Yields the file's rows as column batches of up to BATCH_ROWS rows, row group by row group (deleted rows left out). */
 export async function* readFileColumns(store: ObjectStore, file: FileToRead, plan: ColumnPlan): AsyncGenerator<ColumnBatch> {
-  const parquet = await ParquetFile.open(store, file.path, file.size)
+  const parquet = await ParquetFile.open(store, tablePath(store, file.path, `data file ${file.path}`), file.size)
   const readers: { name: string; key: string | undefined; convert: (raw: unknown) => DeltaValue; fixed: DeltaValue }[] = []
   for (const { field, partition } of plan.columns) {
     if (partition) {
