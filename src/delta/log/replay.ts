@@ -6,6 +6,7 @@
  */
 import { SluiceError } from '../../errors.ts'
 import { ParquetFile } from '../read/parquet-file.ts'
+import { tablePath } from '../read/table-path.ts'
 import type { ObjectStore } from '../storage/object-store.ts'
 import { normalizeAction, parseCommit, type Action, type AddFile, type DeletionVectorDescriptor, type Metadata, type Protocol, type Transaction } from './actions.ts'
 import { LOG_DIR, type CheckpointFiles, type LogSegment } from './segment.ts'
@@ -101,13 +102,9 @@ export async function readCheckpoint(store: ObjectStore, checkpoint: CheckpointF
     }
   }
   for (const sidecar of sidecars) {
-    // Sidecar paths are relative to _delta_log/_sidecars/ (or absolute URIs, which a store-relative reader cannot follow).
-    if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(sidecar)) {
-      throw new SluiceError('DELTA_UNSUPPORTED_FEATURE', `checkpoint ${checkpoint.version} names a sidecar by absolute URI (${sidecar})`, {
-        fix: 'Sluice reads sidecars stored in the table\'s _delta_log/_sidecars/ folder, as Delta writers place them.',
-      })
-    }
-    await readParquetActions(store, `${LOG_DIR}_sidecars/${sidecar}`, undefined, visit)
+    // Sidecar paths are relative to _delta_log/_sidecars/, or absolute URIs (then under the table root).
+    const path = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(sidecar) ? tablePath(store, sidecar, `checkpoint ${checkpoint.version}'s sidecar`) : `${LOG_DIR}_sidecars/${sidecar}`
+    await readParquetActions(store, path, undefined, visit)
   }
 }
 
