@@ -72,7 +72,7 @@ export async function* readPartition(options: PartitionReadOptions): AsyncGenera
         minBytes: 0,
         maxBytes: options.fetchMaxBytes ?? 1024 * 1024,
       })
-      dropAbortedTransactions(response as unknown as FetchResponse)
+      dropAbortedTransactions(response)
       const data = response.responses[0]?.partitions[0]
       if (data === undefined) throw new SluiceError('KAFKA_CONSUME', `${what}: the broker answered without the partition`, { fix: 'Retry; check the broker logs.' })
       if (data.errorCode === 1 /* OFFSET_OUT_OF_RANGE */ && offset < data.logStartOffset) {
