@@ -9,7 +9,7 @@
  */
 import { Consumer as ClientConsumer, FetchIsolationLevels } from '@platformatic/kafka'
 import { SluiceError } from '../errors.ts'
-import { dropAbortedTransactions, type FetchResponse } from './aborted-transactions.ts'
+import { dropAbortedTransactions } from './aborted-transactions.ts'
 import { clientConnection, secretsOf, type KafkaConnectionOptions } from './connection.ts'
 import { wrapKafkaError } from './errors.ts'
 import type { ConsumedMessage } from './message.ts'
