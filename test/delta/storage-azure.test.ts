@@ -8,6 +8,7 @@ import { getCACertificates, setDefaultCACertificates } from 'node:tls'
 import { ContainerClient, ContainerSASPermissions, StorageSharedKeyCredential, generateBlobSASQueryParameters } from '@azure/storage-blob'
 import { SluiceError } from '../../src/errors.ts'
 import { createAzureStore } from '../../src/delta/storage/azure.ts'
+import { storeForUri } from '../../src/delta/storage/index.ts'
 import type { ObjectStore } from '../../src/delta/storage/object-store.ts'
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzurite } from '../helpers/object-servers.ts'
 import { objectStoreContract } from './storage-contract.ts'
@@ -56,6 +57,14 @@ describe('Azure store with a SAS (az:// URI)', () => {
     })
   })
   objectStoreContract(() => store, (path) => `abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/sas/orders/${path}`)
+})
+
+describe('Azure through the kernel\'s storeForUri', () => {
+  test('an abfss:// URI loads this store with the options given', async () => {
+    const store = await storeForUri(`abfss://${container}@${AZURITE_ACCOUNT}.dfs.core.windows.net/by-uri`, { endpoint: azurite.blobEndpoint, credentials: { accountKey: AZURITE_KEY } })
+    await store.put('a.json', text('abfss'))
+    assert.equal(new TextDecoder().decode(await store.read('a.json')), 'abfss')
+  })
 })
 
 describe('Azure credentials', () => {

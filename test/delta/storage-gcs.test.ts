@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { SluiceError } from '../../src/errors.ts'
 import { createGcsStore } from '../../src/delta/storage/gcs.ts'
+import { storeForUri } from '../../src/delta/storage/index.ts'
 import type { ObjectStore } from '../../src/delta/storage/object-store.ts'
 import { startFakeGcs, startTokenCheckingProxy, type RunningServer } from '../helpers/object-servers.ts'
 import { objectStoreContract } from './storage-contract.ts'
@@ -40,6 +41,14 @@ describe('GCS store with an OAuth access token', () => {
     store = createGcsStore(`gs://${bucket}/warehouse/orders`, { endpoint: proxy.endpoint, credentials: { accessToken: goodToken } })
   })
   objectStoreContract(() => store, (path) => `gs://${bucket}/warehouse/orders/${path}`)
+})
+
+describe('GCS through the kernel\'s storeForUri', () => {
+  test('a gs:// URI loads this store with the options given', async () => {
+    const store = await storeForUri(`gs://${bucket}/by-uri`, { endpoint: proxy.endpoint, credentials: { accessToken: goodToken } })
+    await store.put('a.json', text('gs'))
+    assert.equal(new TextDecoder().decode(await store.read('a.json')), 'gs')
+  })
 })
 
 describe('GCS credentials', () => {

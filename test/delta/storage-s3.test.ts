@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { SluiceError } from '../../src/errors.ts'
 import { createS3Store } from '../../src/delta/storage/s3.ts'
+import { storeForUri } from '../../src/delta/storage/index.ts'
 import type { ObjectStore } from '../../src/delta/storage/object-store.ts'
 import { motoWithAuthentication, startMoto, type MotoAccount, type RunningServer } from '../helpers/object-servers.ts'
 import { objectStoreContract } from './storage-contract.ts'
@@ -34,6 +35,16 @@ describe('S3 store with an IAM user\'s keys', () => {
     store = createS3Store(`s3://${bucket}/warehouse/orders`, { endpoint: moto.endpoint, region: 'us-east-1', credentials: account.user })
   })
   objectStoreContract(() => store, (path) => `s3://${bucket}/warehouse/orders/${path}`)
+})
+
+describe('S3 through the kernel\'s storeForUri', () => {
+  test('s3:// and s3a:// URIs load this store with the options given', async () => {
+    for (const scheme of ['s3', 's3a']) {
+      const store = await storeForUri(`${scheme}://${bucket}/by-uri`, { endpoint: moto.endpoint, credentials: account.user })
+      await store.put(`${scheme}.json`, text(scheme))
+      assert.equal(new TextDecoder().decode(await store.read(`${scheme}.json`)), scheme)
+    }
+  })
 })
 
 describe('S3 credentials', () => {
