@@ -88,7 +88,7 @@ export function storageError(context: FailureContext, failure: ServiceFailure): 
 }
 
 /** The object is not there: a wrong table path, or a file a VACUUM removed. */
-export function notFoundError(url: string, cause?: Error): SluiceError {
+function notFoundError(url: string, cause?: Error): SluiceError {
   return new SluiceError('DELTA_STORAGE', `object ${url} does not exist`, {
     fix: 'Check the table path; if a data file the log names is missing, the table was vacuumed past this version or copied incompletely.',
     cause,
