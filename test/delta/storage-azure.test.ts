@@ -16,11 +16,12 @@ import { objectStoreContract } from './storage-contract.ts'
 const container = 'lakehouse'
 let azurite: Awaited<ReturnType<typeof startAzurite>>
 
+// The first run on a machine installs the server (pip, npm or go install): allow it the time.
 before(async () => {
   azurite = await startAzurite()
   const setup = new ContainerClient(`${azurite.blobEndpoint}/${container}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY))
   await setup.create()
-})
+}, { timeout: 15 * 60_000 })
 
 after(async () => {
   await azurite?.stop()

@@ -17,6 +17,7 @@ const goodToken = 'ya29.test-token-accepted-by-the-proxy'
 let gcs: RunningServer
 let proxy: Awaited<ReturnType<typeof startTokenCheckingProxy>>
 
+// The first run on a machine installs the server (pip, npm or go install): allow it the time.
 before(async () => {
   gcs = await startFakeGcs()
   const created = await fetch(`${gcs.endpoint}/storage/v1/b?project=test`, {
@@ -26,7 +27,7 @@ before(async () => {
   })
   assert.equal(created.status, 200, await created.text())
   proxy = await startTokenCheckingProxy(gcs.endpoint, new Set([goodToken]))
-})
+}, { timeout: 15 * 60_000 })
 
 after(async () => {
   await proxy?.stop()

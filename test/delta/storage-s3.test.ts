@@ -18,10 +18,11 @@ const bucket = 'lakehouse'
 let moto: RunningServer
 let account: MotoAccount
 
+// The first run on a machine installs the server (pip, npm or go install): allow it the time.
 before(async () => {
   moto = await startMoto()
   account = await motoWithAuthentication(moto.endpoint, bucket)
-})
+}, { timeout: 15 * 60_000 })
 
 after(async () => {
   await moto?.stop()
