@@ -3,7 +3,7 @@
  * `run()`s them: one consumer group member reads every source topic, the compiled pipelines
  * process each message, and checkpoints commit output and offsets together (see checkpoint.ts).
  */
-import { StreamingDataFrame, Topology } from '../dataframe/index.ts'
+import { storesOfSources, StreamingDataFrame, Topology } from '../dataframe/index.ts'
 import { SluiceError } from '../errors.ts'
 import {
   isGroupMembershipLost,
@@ -18,6 +18,7 @@ import { createLogger, type Logger, type LogLevel } from '../observability/logge
 import { AtLeastOnceCheckpoint, TransactionalCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { persistentInstanceId } from './instance-id.ts'
 import { RecordProcessor, type ProcessingCounters } from './record-processor.ts'
+import { ApplicationState, PartitionNotAssigned } from './state.ts'
 import { defineInternalTopic, defineTopic, newTopicOf, type AppTopic, type TopicOptions } from './topics.ts'
 
 export type ProcessingGuarantee = 'exactly-once' | 'at-least-once'
@@ -36,7 +37,10 @@ export interface ApplicationOptions extends KafkaConnectionOptions {
   commitEvery?: number
   /** Where partitions without committed offsets start. Default 'earliest'. */
   autoOffsetReset?: 'earliest' | 'latest'
-  /** Folder for this instance's id (and, with stateful steps, its state). Default `./state`. */
+  /**
+   * Folder for this instance's id and its state stores (`<stateDir>/<applicationId>/<store>/<topic>-<partition>`).
+   * Losing it loses nothing: stores are restored from their changelog topics. Default `./state`.
+   */
   stateDir?: string
   /** This instance's id; default: made once and kept in `stateDir`. Two instances must not share one. */
   instanceId?: string
@@ -64,6 +68,7 @@ export class Application {
   readonly #logger: Logger
   readonly #stats: ApplicationStats = { processed: 0, skipped: 0, deadLettered: 0, tombstones: 0, checkpoints: 0, abortedCheckpoints: 0 }
   #processor: RecordProcessor | undefined
+  #state: ApplicationState | undefined
   #running = false
   #stopRequested = false
 
@@ -117,9 +122,14 @@ export class Application {
       process.once('SIGTERM', onSignal)
     }
     const producer = this.#newProducer()
+    const storesBySource = storesOfSources(this.#topology)
+    this.#state =
+      storesBySource.size === 0
+        ? undefined
+        : new ApplicationState({ stateDir: this.options.stateDir ?? 'state', applicationId: this.options.applicationId, storesBySource, connection: this.#connection(), logger: this.#logger })
     try {
       await this.#createTopics()
-      this.#processor = new RecordProcessor(this.#topology, this.#topics, this.#logger)
+      this.#processor = new RecordProcessor(this.#topology, this.#topics, this.#logger, this.#state)
       if (this.#processor.sourceTopics.length === 0) {
         throw new SluiceError('APP_CONFIG', 'app.run() has no pipeline to run', { fix: 'Create one with app.dataframe(app.topic("…")) before run().' })
       }
@@ -130,6 +140,8 @@ export class Application {
       process.removeListener('SIGINT', onSignal)
       process.removeListener('SIGTERM', onSignal)
       await producer.close().catch(() => undefined)
+      this.#state?.close()
+      this.#state = undefined
       this.#running = false
     }
   }
@@ -151,7 +163,9 @@ export class Application {
     let assignmentChanged = false
     if (this.#guarantee === 'exactly-once') await producer.initTransactions()
     const consumer = this.#newConsumer(processor.sourceTopics, () => (assignmentChanged = true))
-    const checkpoint: Checkpoint = this.#guarantee === 'exactly-once' ? new TransactionalCheckpoint(producer, consumer) : new AtLeastOnceCheckpoint(producer, consumer)
+    const state = this.#state
+    const checkpoint: Checkpoint =
+      this.#guarantee === 'exactly-once' ? new TransactionalCheckpoint(producer, consumer, state) : new AtLeastOnceCheckpoint(producer, consumer, state)
     const commitIntervalMs = this.options.commitIntervalMs ?? 1000
     const commitEvery = this.options.commitEvery ?? 0
     let lastCommit = Date.now()
@@ -163,11 +177,20 @@ export class Application {
       lastCommit = Date.now()
     }
     try {
-      for await (const batch of consumer.batches({ idleMs: Math.min(100, commitIntervalMs) })) {
+      for await (let batch of consumer.batches({ idleMs: Math.min(100, commitIntervalMs) })) {
         if (assignmentChanged) {
           // Input read before a rebalance may belong to another member now: give it up unless nothing is pending.
           if (checkpoint.consumedCount > 0) throw new RebalancedUnderWork()
           assignmentChanged = false
+          if (state !== undefined) {
+            // Stores of new partitions are restored before any of their records is processed.
+            do {
+              assignmentChanged = false
+              await state.assign(consumer.assignment)
+            } while (assignmentChanged)
+            const held = new Set(consumer.assignment.map(({ topic, partition }) => `${topic}\u0000${partition}`))
+            batch = batch.filter((message) => held.has(`${message.topic}\u0000${message.partition}`))
+          }
         }
         for (const message of batch) {
           this.#processOne(processor, message, checkpoint)
@@ -180,7 +203,7 @@ export class Application {
       await commit()
     } catch (error) {
       await checkpoint.abort().catch(() => undefined)
-      if (!(error instanceof RebalancedUnderWork) && !isGroupMembershipLost(error)) throw error
+      if (!(error instanceof RebalancedUnderWork) && !(error instanceof PartitionNotAssigned) && !isGroupMembershipLost(error)) throw error
       this.#stats.abortedCheckpoints++
       this.#logger.info('the group rebalanced under an open checkpoint: it was aborted, and its input is read again from the committed offsets')
     } finally {
@@ -239,24 +262,34 @@ export class Application {
     }
   }
 
-  /** Creates every defined topic that is missing, then the repartition topics of groupBy steps. */
+  /** Creates every defined topic that is missing, then the repartition topics of groupBy steps and the changelog topics of state stores. */
   async #createTopics(): Promise<void> {
     const admin = new KafkaAdmin(this.#connection())
     try {
       await admin.createTopics([...this.#topics.values()].map(newTopicOf))
-      if (this.#topology.repartitionTopics.size === 0) return
-      // A repartition topic gets as many partitions as the widest source topic, as in Kafka Streams.
-      let partitions = 1
-      for (const name of this.#topology.sources.keys()) {
-        if (this.#topics.has(name)) partitions = Math.max(partitions, (await admin.describeTopic(name)).partitions)
+      if (this.#topology.repartitionTopics.size > 0) await this.#createRepartitionTopics(admin)
+      if (this.#state !== undefined) {
+        // A changelog topic has as many partitions as its source topic: changelog partition p holds the state of source partition p.
+        const partitions = new Map<string, number>()
+        for (const source of this.#topology.sources.keys()) partitions.set(source, (await admin.describeTopic(source)).partitions)
+        const replication = (source: string) => this.#topics.get(source)?.config.replicationFactor ?? 1
+        await admin.createTopics(this.#state.changelogTopics((source) => partitions.get(source) ?? 1, replication))
       }
-      for (const { name } of this.#topology.repartitionTopics.values()) {
-        this.#topics.set(name, defineInternalTopic(name, { partitions }))
-      }
-      await admin.createTopics([...this.#topology.repartitionTopics.keys()].map((name) => newTopicOf(this.#topics.get(name) as AppTopic<unknown, unknown>)))
     } finally {
       await admin.close()
     }
+  }
+
+  /** A repartition topic gets as many partitions as the widest source topic, as in Kafka Streams. */
+  async #createRepartitionTopics(admin: KafkaAdmin): Promise<void> {
+    let partitions = 1
+    for (const name of this.#topology.sources.keys()) {
+      if (this.#topics.has(name)) partitions = Math.max(partitions, (await admin.describeTopic(name)).partitions)
+    }
+    for (const { name } of this.#topology.repartitionTopics.values()) {
+      this.#topics.set(name, defineInternalTopic(name, { partitions }))
+    }
+    await admin.createTopics([...this.#topology.repartitionTopics.keys()].map((name) => newTopicOf(this.#topics.get(name) as AppTopic<unknown, unknown>)))
   }
 }
 

@@ -8,10 +8,27 @@
  * - At-least-once: the output is flushed (acknowledged by the brokers), then the offsets are
  *   committed. A crash between the two replays input whose output may already be written.
  *
+ * State stores take part too (StateParticipant): their writes go to their changelog topics in the
+ * same transaction (exactly-once) or before the offsets are committed (at-least-once), and are
+ * committed to the local stores after Kafka committed, or dropped when the checkpoint is given up.
+ *
  * Output is sent in chunks while processing goes on, so a checkpoint never holds a whole commit
  * interval of records in memory, and `commit()` waits only for the last chunk.
  */
 import type { ConsumedMessageWithSource, KafkaConsumer, KafkaProducer, KafkaTransaction, OutgoingMessage } from '../kafka/index.ts'
+
+/** Where a produce request's records landed: per partition, the offset of its first record. */
+export type ProducedOffsets = Array<{ topic: string; partition: number; baseOffset: bigint }>
+
+/** State stores in a checkpoint. */
+export interface StateParticipant {
+  /** Seals the stores' writes and sends their changelog records with `send` (in the checkpoint's transaction). */
+  sendChangelog(send: (messages: OutgoingMessage[]) => Promise<ProducedOffsets>): Promise<void>
+  /** Kafka committed the checkpoint: commit the sealed writes to the stores. */
+  committed(): void
+  /** The checkpoint was given up: drop every uncommitted write. */
+  aborted(): void
+}
 
 /** Output records sent per produce request while a checkpoint is open. */
 const CHUNK_SIZE = 2000
@@ -108,23 +125,29 @@ export class TransactionalCheckpoint extends OutputQueue implements Checkpoint {
   /** Begun with the first chunk of output, or at commit when the checkpoint only moves offsets. */
   #transaction: Promise<KafkaTransaction> | undefined
 
-  constructor(producer: KafkaProducer, consumer: KafkaConsumer) {
+  readonly #state: StateParticipant | undefined
+
+  constructor(producer: KafkaProducer, consumer: KafkaConsumer, state?: StateParticipant) {
     super()
     this.#producer = producer
     this.#consumer = consumer
+    this.#state = state
   }
 
   async commit(): Promise<void> {
     if (this.consumedCount === 0 && this.#transaction === undefined && this.mark() === 0) return
     await this.drain()
     const transaction = await this.#begin()
+    await this.#state?.sendChangelog((messages) => transaction.send(messages))
     await transaction.sendOffsets(this.#consumer, this.lastConsumed)
     await transaction.commit()
     this.#transaction = undefined
     this.reset()
+    this.#state?.committed()
   }
 
   async abort(): Promise<void> {
+    this.#state?.aborted()
     await this.drain().catch(() => undefined)
     const transaction = await this.#transaction?.catch(() => undefined)
     this.#transaction = undefined
@@ -147,24 +170,30 @@ export class AtLeastOnceCheckpoint extends OutputQueue implements Checkpoint {
   readonly #producer: KafkaProducer
   readonly #consumer: KafkaConsumer
 
-  constructor(producer: KafkaProducer, consumer: KafkaConsumer) {
+  readonly #state: StateParticipant | undefined
+
+  constructor(producer: KafkaProducer, consumer: KafkaConsumer, state?: StateParticipant) {
     super()
     this.#producer = producer
     this.#consumer = consumer
+    this.#state = state
   }
 
   async commit(): Promise<void> {
     await this.drain()
+    await this.#state?.sendChangelog((messages) => this.#producer.send(messages))
     await this.#consumer.commit(this.lastConsumed)
     this.reset()
+    this.#state?.committed()
   }
 
   async abort(): Promise<void> {
+    this.#state?.aborted()
     await this.drain().catch(() => undefined)
     this.reset()
   }
 
-  protected sendChunk(messages: OutgoingMessage[]): Promise<void> {
-    return this.#producer.send(messages)
+  protected async sendChunk(messages: OutgoingMessage[]): Promise<void> {
+    await this.#producer.send(messages)
   }
 }

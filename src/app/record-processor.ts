@@ -4,11 +4,12 @@
  * failure at any stage follows the source topic's error policy; a failed record's partial output
  * is dropped, so a record contributes all of its output or none.
  */
-import { compileTopology, type Headers, type RecordHandler, type RecordMetadata, type RecordSink, type Topic, type Topology } from '../dataframe/index.ts'
+import { compileTopology, type Headers, type RecordHandler, type RecordMetadata, type RecordSink, type StateAccess, type Topic, type Topology } from '../dataframe/index.ts'
 import { SluiceError } from '../errors.ts'
 import type { ConsumedMessageWithSource } from '../kafka/index.ts'
 import { RateLimitedLog, type Logger } from '../observability/logger.ts'
 import type { Checkpoint } from './checkpoint.ts'
+import { PartitionNotAssigned } from './state.ts'
 import type { AppTopic } from './topics.ts'
 
 export type FailureStage = 'deserialize' | 'process' | 'serialize'
@@ -32,9 +33,9 @@ export class RecordProcessor {
   readonly #skipLog: RateLimitedLog
   #checkpoint: Checkpoint | undefined
 
-  constructor(topology: Topology, topics: ReadonlyMap<string, AppTopic<unknown, unknown>>, logger: Logger) {
+  constructor(topology: Topology, topics: ReadonlyMap<string, AppTopic<unknown, unknown>>, logger: Logger, state?: StateAccess) {
     this.#topics = topics
-    this.#handlers = compileTopology(topology, this.#sink())
+    this.#handlers = compileTopology(topology, this.#sink(), state)
     this.#skipLog = new RateLimitedLog((count, detail) => logger.warn({ ...detail, skippedSinceLastLine: count }, 'skipped records that failed (onError: skip)'))
   }
 
@@ -75,6 +76,8 @@ export class RecordProcessor {
       handler(value, meta)
     } catch (error) {
       checkpoint.rollbackTo(mark)
+      // Not the record's fault: the partition moved to another instance; the checkpoint is given up.
+      if (error instanceof PartitionNotAssigned) throw error
       this.#fail(error instanceof SerializeFailure ? 'serialize' : 'process', error instanceof SerializeFailure ? error.cause : error, message, topic, checkpoint)
       return
     }

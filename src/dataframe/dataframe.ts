@@ -5,12 +5,36 @@
  * a wrong type is a compile error, not a run-time surprise.
  */
 import { inspect } from 'node:util'
+import { hopping, session, sliding, tumbling, type Aggregator, type EmitMode, type WindowDefinition } from '../windows/index.ts'
 import { StepNode, type Step, type Topology } from './graph.ts'
 import type { Headers, RecordMetadata } from './metadata.ts'
 import type { Topic } from './topic.ts'
+import { WindowedDataFrame, type WindowResult, type WindowStepOptions } from './windowed.ts'
 
 /** A function of the record: its value and the metadata of the message it came from. */
 export type RecordFunction<V, K, R> = (value: V, meta: RecordMetadata<K>) => R
+
+/**
+ * The state of the current record's message key in a stateful step's store: `state.get('total', 0)`
+ * reads this key's 'total'. Values must suit the store's codec (plain JSON data by default). Writes
+ * are committed with the checkpoint (and its changelog records), or dropped with it.
+ */
+export interface State {
+  get<T = unknown>(name: string): T | undefined
+  get<T>(name: string, defaultValue: T): T
+  set(name: string, value: unknown): void
+  delete(name: string): void
+  has(name: string): boolean
+}
+
+/** A function of the record and of its key's state. */
+export type StatefulFunction<V, K, R> = (value: V, state: State, meta: RecordMetadata<K>) => R
+
+export interface StatefulOptions {
+  stateful: true
+  /** The store the state lives in; steps naming the same store share it. Default 'default'. */
+  store?: string
+}
 
 export interface PrintOptions {
   /** Also print key, timestamp, topic, partition and offset. Default true. */
@@ -32,23 +56,36 @@ export class StreamingDataFrame<V, K = unknown> {
   /** Keeps the records for which `predicate` is true. A type guard narrows the value type. */
   filter<U extends V>(predicate: (value: V, meta: RecordMetadata<K>) => value is U): StreamingDataFrame<U, K>
   filter(predicate: RecordFunction<V, K, boolean>): StreamingDataFrame<V, K>
-  filter(predicate: RecordFunction<V, K, boolean>): StreamingDataFrame<V, K> {
-    return this.#then({ kind: 'filter', predicate })
+  /** With `{ stateful: true }` the predicate also gets the state of the record's key. */
+  filter(predicate: StatefulFunction<V, K, boolean>, options: StatefulOptions): StreamingDataFrame<V, K>
+  filter(predicate: RecordFunction<V, K, boolean> | StatefulFunction<V, K, boolean>, options?: StatefulOptions): StreamingDataFrame<V, K> {
+    if (options?.stateful === true) return this.#thenStateful('filter', predicate as StatefulFunction<V, K, boolean>, options)
+    return this.#then({ kind: 'filter', predicate: predicate as RecordFunction<V, K, boolean> })
   }
 
   /**
    * Replaces each value with what `fn` returns. With `{ expand: true }` `fn` returns an iterable
    * and each of its items continues as a record of its own (one-to-many), with the same metadata.
    */
-  apply<U>(fn: RecordFunction<V, K, Iterable<U>>, options: { expand: true }): StreamingDataFrame<U, K>
-  apply<U>(fn: RecordFunction<V, K, U>, options?: { expand?: false }): StreamingDataFrame<U, K>
-  apply<U>(fn: RecordFunction<V, K, U | Iterable<U>>, options?: { expand?: boolean }): StreamingDataFrame<U, K> {
-    return options?.expand === true ? this.#then({ kind: 'expand', fn: fn as RecordFunction<V, K, Iterable<U>> }) : this.#then({ kind: 'apply', fn })
+  apply<U>(fn: RecordFunction<V, K, Iterable<U>>, options: { expand: true; stateful?: false }): StreamingDataFrame<U, K>
+  apply<U>(fn: RecordFunction<V, K, U>, options?: { expand?: false; stateful?: false }): StreamingDataFrame<U, K>
+  /** With `{ stateful: true }`, `fn(value, state, meta)` also gets the state of the record's key. */
+  apply<U>(fn: StatefulFunction<V, K, Iterable<U>>, options: StatefulOptions & { expand: true }): StreamingDataFrame<U, K>
+  apply<U>(fn: StatefulFunction<V, K, U>, options: StatefulOptions & { expand?: false }): StreamingDataFrame<U, K>
+  apply<U>(fn: RecordFunction<V, K, U | Iterable<U>> | StatefulFunction<V, K, U | Iterable<U>>, options?: { expand?: boolean; stateful?: boolean; store?: string }): StreamingDataFrame<U, K> {
+    const expand = options?.expand === true
+    if (options?.stateful === true) return this.#thenStateful(expand ? 'expand' : 'apply', fn as StatefulFunction<V, K, unknown>, options as StatefulOptions)
+    const plain = fn as RecordFunction<V, K, U | Iterable<U>>
+    return expand ? this.#then({ kind: 'expand', fn: plain as RecordFunction<V, K, Iterable<U>> }) : this.#then({ kind: 'apply', fn: plain })
   }
 
   /** Runs `fn` for its side effect (logging, counting, mutating the value in place); the record passes on. */
-  update(fn: RecordFunction<V, K, void>): StreamingDataFrame<V, K> {
-    return this.#then({ kind: 'update', fn })
+  update(fn: RecordFunction<V, K, void>): StreamingDataFrame<V, K>
+  /** With `{ stateful: true }`, `fn(value, state, meta)` also gets the state of the record's key. */
+  update(fn: StatefulFunction<V, K, void>, options: StatefulOptions): StreamingDataFrame<V, K>
+  update(fn: RecordFunction<V, K, void> | StatefulFunction<V, K, void>, options?: StatefulOptions): StreamingDataFrame<V, K> {
+    if (options?.stateful === true) return this.#thenStateful('update', fn as StatefulFunction<V, K, void>, options)
+    return this.#then({ kind: 'update', fn: fn as RecordFunction<V, K, void> })
   }
 
   /** The values of one column of object records. */
@@ -134,6 +171,45 @@ export class StreamingDataFrame<V, K = unknown> {
       throw new TypeError('concat() joins dataframes of one Application only')
     }
     return new StreamingDataFrame<V, K>(this.#topology, new StepNode({ kind: 'concat' }, parents))
+  }
+
+  /**
+   * Tumbling windows: fixed, non-overlapping, epoch-aligned [start, start + sizeMs). Follow with an
+   * aggregation (`.agg({...})`, `.sum('amount')`, `.count()`, …) and `.final()` or `.current()`.
+   * Windows are per message key (groupBy first to key by a column) and close by the partition's event time.
+   */
+  tumblingWindow(sizeMs: number, options: WindowStepOptions<V, K> = {}): WindowedDataFrame<V, K> {
+    return this.#windowed(tumbling(sizeMs, options), `tumbling-${sizeMs}`, options)
+  }
+
+  /** Hopping windows [start, start + sizeMs) starting every `advanceMs`: a record belongs to sizeMs / advanceMs of them. */
+  hoppingWindow(sizeMs: number, advanceMs: number, options: WindowStepOptions<V, K> = {}): WindowedDataFrame<V, K> {
+    return this.#windowed(hopping(sizeMs, advanceMs, options), `hopping-${sizeMs}-${advanceMs}`, options)
+  }
+
+  /** Sliding windows (Kafka Streams' semantics): [start, start + differenceMs], both ends inclusive, made by the records themselves. */
+  slidingWindow(differenceMs: number, options: WindowStepOptions<V, K> = {}): WindowedDataFrame<V, K> {
+    return this.#windowed(sliding(differenceMs, options), `sliding-${differenceMs}`, options)
+  }
+
+  /** Session windows: records of a key closer than `gapMs` form one session [first, last]. Aggregators need merge (all built-in ones but reduce without it). */
+  sessionWindow(gapMs: number, options: WindowStepOptions<V, K> = {}): WindowedDataFrame<V, K> {
+    return this.#windowed(session(gapMs, options), `session-${gapMs}`, options)
+  }
+
+  #windowed(windows: WindowDefinition, baseName: string, options: WindowStepOptions<V, K>): WindowedDataFrame<V, K> {
+    const build = <R>(aggregator: Aggregator<never, unknown, R>, aggregationName: string, emit: EmitMode): StreamingDataFrame<WindowResult<K, R>, K> => {
+      const store = options.name ?? `${baseName}-${aggregationName}`
+      this.#topology.addStore(store, 'window')
+      return this.#then({ kind: 'window', store, windows, aggregator, emit, timestamp: options.timestampExtractor })
+    }
+    return new WindowedDataFrame<V, K>(windows, build)
+  }
+
+  #thenStateful<V2>(mode: 'apply' | 'expand' | 'update' | 'filter', fn: StatefulFunction<V, K, unknown>, options: StatefulOptions): StreamingDataFrame<V2, K> {
+    const store = options.store ?? 'default'
+    this.#topology.addStore(store, 'keyed')
+    return this.#then({ kind: 'stateful', mode, store, fn })
   }
 
   #then<V2, K2>(step: Step): StreamingDataFrame<V2, K2> {

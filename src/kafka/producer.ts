@@ -64,11 +64,14 @@ export class KafkaProducer {
     })
   }
 
-  /** Sends these messages as one request; resolves when the broker acknowledged them. */
-  send(messages: OutgoingMessage[]): Promise<void> {
+  /**
+   * Sends these messages as one request; resolves when the broker acknowledged them, with the
+   * offset of the first message written to each partition (empty with acks 'none').
+   */
+  send(messages: OutgoingMessage[]): Promise<Array<{ topic: string; partition: number; baseOffset: bigint }>> {
     return this.#chain(async () => {
-      if (messages.length === 0) return
-      await this.#client.send({ messages: messages.map(toClientMessage) })
+      if (messages.length === 0) return []
+      return baseOffsetsOf(await this.#client.send({ messages: messages.map(toClientMessage) }))
     }, 'Producing messages')
   }
 
@@ -160,10 +163,9 @@ export class KafkaTransaction {
     this.#run = run
   }
 
-  send(messages: OutgoingMessage[]): Promise<void> {
-    return this.#run(async () => {
-      if (messages.length > 0) await this.#transaction.send({ messages: messages.map(toClientMessage) })
-    }, 'Producing in a transaction')
+  /** Sends within the transaction; resolves with the offset of the first message written to each partition. */
+  send(messages: OutgoingMessage[]): Promise<Array<{ topic: string; partition: number; baseOffset: bigint }>> {
+    return this.#run(async () => (messages.length === 0 ? [] : baseOffsetsOf(await this.#transaction.send({ messages: messages.map(toClientMessage) }))), 'Producing in a transaction')
   }
 
   /**
@@ -187,4 +189,9 @@ export class KafkaTransaction {
   abort(): Promise<void> {
     return this.#run(() => this.#transaction.abort(), 'Aborting a transaction')
   }
+}
+
+/** One entry per partition and produce response: where its first message of the request landed. */
+function baseOffsetsOf(result: { offsets?: Array<{ topic: string; partition: number; offset: bigint }> }): Array<{ topic: string; partition: number; baseOffset: bigint }> {
+  return (result.offsets ?? []).map(({ topic, partition, offset }) => ({ topic, partition, baseOffset: offset }))
 }
