@@ -23,6 +23,9 @@ const cloudStores: Record<string, { module: string; factory: string }> = {
   s3: { module: './s3.ts', factory: 'createS3Store' },
   s3a: { module: './s3.ts', factory: 'createS3Store' },
   abfss: { module: './azure.ts', factory: 'createAzureStore' },
+  abfs: { module: './azure.ts', factory: 'createAzureStore' },
+  az: { module: './azure.ts', factory: 'createAzureStore' },
+  wasbs: { module: './azure.ts', factory: 'createAzureStore' },
   gs: { module: './gcs.ts', factory: 'createGcsStore' },
 }
 
@@ -43,14 +46,14 @@ export function registerStoreScheme(scheme: string, factory: StoreFactory): void
   registry.set(scheme.toLowerCase(), () => Promise.resolve(factory))
 }
 
-/** The store of a table URI: a folder path, `file://...`, `s3://`, `s3a://`, `abfss://` or `gs://`. */
+/** The store of a table URI: a folder path, `file://...`, `s3://`, `s3a://`, `abfss://` (also `abfs://`, `az://`, `wasbs://`) or `gs://`. */
 export async function storeForUri(uri: string, options: StorageOptions = {}): Promise<ObjectStore> {
   const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\//.exec(uri)?.[1]?.toLowerCase()
   if (scheme === undefined || scheme === 'file') return new LocalObjectStore(uri)
   const loader = registry.get(scheme)
   if (loader === undefined) {
     throw new SluiceError('DELTA_STORAGE', `no storage for "${scheme}://" table URIs (table ${uri.split('?')[0]})`, {
-      fix: `Use a local path, file://, s3://, s3a://, abfss:// or gs://, or register a store for "${scheme}" with registerStoreScheme.`,
+      fix: `Use a local path, file://, s3://, s3a://, abfss://, az:// or gs://, or register a store for "${scheme}" with registerStoreScheme.`,
     })
   }
   let factory: StoreFactory
