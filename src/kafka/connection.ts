@@ -60,3 +60,16 @@ function retryDelay(_client: unknown, _operation: string, attempt: number, _retr
   if (protocolErrorNames(error).includes('CONCURRENT_TRANSACTIONS')) return 20
   return Math.min(1000, 100 * 2 ** (attempt - 1))
 }
+
+/** Just the connection options of a larger options object (an Application's, a connector's). */
+export function connectionOptionsOf(options: KafkaConnectionOptions, defaultClientId: string): KafkaConnectionOptions {
+  const { brokers, clientId, tls, sasl, connectTimeout, requestTimeout } = options
+  return {
+    brokers,
+    clientId: clientId ?? defaultClientId,
+    ...(tls === undefined ? {} : { tls }),
+    ...(sasl === undefined ? {} : { sasl }),
+    ...(connectTimeout === undefined ? {} : { connectTimeout }),
+    ...(requestTimeout === undefined ? {} : { requestTimeout }),
+  }
+}

@@ -4,6 +4,7 @@
  */
 export { KafkaAdmin } from './admin.ts'
 export type { NewTopic, PartitionLag, TopicDescription } from './admin.ts'
+export { connectionOptionsOf } from './connection.ts'
 export type { KafkaConnectionOptions, SaslOptions } from './connection.ts'
 export { KafkaConsumer } from './consumer.ts'
 export type { BatchOptions, ConsumerOptions, TopicPartition } from './consumer.ts'

@@ -13,6 +13,9 @@ import { wrapKafkaError } from './errors.ts'
 import { clientMessage, toClientMessage, type ConsumedMessageWithSource, type OutgoingMessage } from './message.ts'
 import type { KafkaConsumer } from './consumer.ts'
 
+/** Where a produce request's messages landed: per partition (and produce response), the offset of its first message. */
+export type ProducedOffsets = Array<{ topic: string; partition: number; baseOffset: bigint }>
+
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 export type Acks = 'all' | 'leader' | 'none'
 
@@ -64,11 +67,13 @@ export class KafkaProducer {
     })
   }
 
-  /**
-   * Sends these messages as one request; resolves when the broker acknowledged them, with the
-   * offset of the first message written to each partition (empty with acks 'none').
-   */
-  send(messages: OutgoingMessage[]): Promise<Array<{ topic: string; partition: number; baseOffset: bigint }>> {
+  /** Sends these messages as one request; resolves when the broker acknowledged them. */
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    await this.sendWithOffsets(messages)
+  }
+
+  /** As `send`, resolving with the offset of the first message written to each partition (none with acks 'none'). */
+  sendWithOffsets(messages: OutgoingMessage[]): Promise<ProducedOffsets> {
     return this.#chain(async () => {
       if (messages.length === 0) return []
       return baseOffsetsOf(await this.#client.send({ messages: messages.map(toClientMessage) }))
@@ -163,8 +168,12 @@ export class KafkaTransaction {
     this.#run = run
   }
 
-  /** Sends within the transaction; resolves with the offset of the first message written to each partition. */
-  send(messages: OutgoingMessage[]): Promise<Array<{ topic: string; partition: number; baseOffset: bigint }>> {
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    await this.sendWithOffsets(messages)
+  }
+
+  /** As `send`, resolving with the offset of the first message written to each partition. */
+  sendWithOffsets(messages: OutgoingMessage[]): Promise<ProducedOffsets> {
     return this.#run(async () => (messages.length === 0 ? [] : baseOffsetsOf(await this.#transaction.send({ messages: messages.map(toClientMessage) }))), 'Producing in a transaction')
   }
 
@@ -191,7 +200,6 @@ export class KafkaTransaction {
   }
 }
 
-/** One entry per partition and produce response: where its first message of the request landed. */
-function baseOffsetsOf(result: { offsets?: Array<{ topic: string; partition: number; offset: bigint }> }): Array<{ topic: string; partition: number; baseOffset: bigint }> {
+function baseOffsetsOf(result: { offsets?: Array<{ topic: string; partition: number; offset: bigint }> }): ProducedOffsets {
   return (result.offsets ?? []).map(({ topic, partition, offset }) => ({ topic, partition, baseOffset: offset }))
 }

@@ -1,0 +1,191 @@
+/**
+ * The Databricks (Delta Lake) source, read straight from the table's storage through the Delta
+ * kernel: the table's snapshot at a start version, then every later commit's change data feed,
+ * polled. Offset = (phase, table version, row index within it), so a restart resumes at the row
+ * after the last committed one, in the middle of a snapshot or of a commit.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import { DeltaTable, type ChangeRow, type DeltaRow, type OpenOptions } from '../delta/index.ts'
+import { SluiceError } from '../errors.ts'
+import type { OutgoingMessage } from '../kafka/index.ts'
+import type { Source, SourceBatch } from './source.ts'
+
+/** `snapshot`: row `index` of the table at `version`; `changes`: row `index` of the change feed of commit `version`. */
+export type DeltaOffset = { phase: 'snapshot' | 'changes'; version: number; index: number }
+
+export interface DeltaSourceOptions {
+  /** Names the source's offsets. Default `delta-<topic>`. */
+  name?: string
+  /** The table: a path, `file://`, `s3://`, `abfss://` or `gs://` URI. */
+  table: string
+  /** Storage options for the table's URI scheme (credentials, region, endpoint). */
+  storage?: OpenOptions['storage']
+  /** The Kafka topic the rows go to; created with `partitions` when missing. */
+  topic: string
+  partitions?: number
+  /**
+   * The version to start at, on first start: its snapshot is published first (unless `snapshot`
+   * is false), then the changes of every later commit. Default: the latest version.
+   */
+  startVersion?: number
+  /** Publish the start version's rows before its changes. Default true. */
+  snapshot?: boolean
+  /** Columns whose values form the message key (so that all changes of a row stay in order on one partition). Default: no key. */
+  keyColumns?: readonly string[]
+  /**
+   * `row`: the value is the row itself, the change type, commit version and timestamp in headers.
+   * `envelope`: a Debezium-style change event `{ before, after, op, source, ts_ms }`.
+   */
+  format?: 'row' | 'envelope'
+  /** Deletes as tombstones (null values) for compacted topics. Default false. */
+  deletesAsTombstones?: boolean
+  /** How often to look for new commits, ms. Default 1000. */
+  pollIntervalMs?: number
+  /** Reports snapshot progress (rows published of the snapshot's row count, when the table's statistics give it). */
+  onProgress?: (progress: { phase: 'snapshot'; version: number; rows: number; totalRows: number | undefined }) => void
+}
+
+/** Debezium's operation codes: create, update, delete, read (a snapshot row). */
+type Operation = 'c' | 'u' | 'd' | 'r'
+
+export function deltaSource(options: DeltaSourceOptions): Source<DeltaOffset> {
+  const name = options.name ?? `delta-${options.topic}`
+  return {
+    name,
+    topics: [{ name: options.topic, partitions: options.partitions ?? 1 }],
+    read: (offset, signal) => readTable(options, offset, signal),
+  }
+}
+
+async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch<DeltaOffset>> {
+  const table = await DeltaTable.open(options.table, options.storage === undefined ? {} : { storage: options.storage })
+  const encode = recordEncoder(options)
+  let offset = committed ?? (await startOffset(table, options))
+  if (offset.phase === 'snapshot') {
+    const snapshot = await table.snapshot({ version: offset.version })
+    const totalRows = snapshot.numRecords
+    for await (const batch of snapshot.scan().indexedBatches(offset.index)) {
+      const records = batch.rows.map((row) => encode(row, 'r', snapshot.version, Date.now()))
+      offset = { phase: 'snapshot', version: snapshot.version, index: batch.startIndex + batch.rows.length }
+      options.onProgress?.({ phase: 'snapshot', version: snapshot.version, rows: offset.index, totalRows })
+      yield { records, offset }
+      if (signal.aborted) return
+    }
+    offset = { phase: 'changes', version: snapshot.version + 1, index: 0 }
+    yield { records: [], offset }
+  }
+  while (!signal.aborted) {
+    let caughtUp = true
+    let current = offset
+    for await (const batch of table.changesSince(offset.version, { startIndex: offset.index })) {
+      current = { phase: 'changes', version: batch.version, index: batch.startIndex + batch.rows.length }
+      yield { records: encodeChanges(batch.rows, encode, options.format ?? 'row', options.keyColumns), offset: current }
+      caughtUp = false
+      if (signal.aborted) return
+    }
+    // The versions read are complete: the next poll starts at the following version.
+    if (!caughtUp) {
+      offset = { phase: 'changes', version: current.version + 1, index: 0 }
+      yield { records: [], offset }
+    }
+    await sleep(options.pollIntervalMs ?? 1000, undefined, { signal }).catch(() => undefined)
+  }
+}
+
+async function startOffset(table: DeltaTable, options: DeltaSourceOptions): Promise<DeltaOffset> {
+  const version = options.startVersion ?? (await table.latestVersion())
+  return options.snapshot === false ? { phase: 'changes', version: version + 1, index: 0 } : { phase: 'snapshot', version, index: 0 }
+}
+
+type Encoder = (row: DeltaRow, op: Operation, version: number, commitTimestamp: number, before?: DeltaRow) => OutgoingMessage
+
+/**
+ * Turns the change rows of one batch into records. An update's pre-image is not a record of its
+ * own: in `envelope` format it becomes the `before` of its post-image (matched by key columns
+ * within the commit), in `row` format it is left out (the post-image is the row's new state).
+ */
+function encodeChanges(rows: readonly ChangeRow[], encode: Encoder, format: 'row' | 'envelope', keyColumns: readonly string[] | undefined): OutgoingMessage[] {
+  const preimages = new Map<string, DeltaRow>()
+  if (format === 'envelope' && keyColumns !== undefined) {
+    for (const row of rows) if (row._change_type === 'update_preimage') preimages.set(keyOf(row, keyColumns), tableColumns(row))
+  }
+  const records: OutgoingMessage[] = []
+  for (const row of rows) {
+    const version = Number(row._commit_version)
+    const timestamp = Date.parse(row._commit_timestamp)
+    const columns = tableColumns(row)
+    switch (row._change_type) {
+      case 'insert':
+        records.push(encode(columns, 'c', version, timestamp))
+        break
+      case 'update_postimage':
+        records.push(encode(columns, 'u', version, timestamp, keyColumns === undefined ? undefined : preimages.get(keyOf(row, keyColumns))))
+        break
+      case 'delete':
+        records.push(encode(columns, 'd', version, timestamp))
+        break
+      case 'update_preimage':
+        break
+    }
+  }
+  return records
+}
+
+const CHANGE_TYPE: Record<Operation, string> = { c: 'insert', u: 'update_postimage', d: 'delete', r: 'snapshot' }
+
+function recordEncoder(options: DeltaSourceOptions): Encoder {
+  const keyColumns = options.keyColumns
+  const format = options.format ?? 'row'
+  return (row, op, version, commitTimestamp, before) => {
+    const key = keyColumns === undefined ? null : Buffer.from(keyOf(row, keyColumns))
+    const headers = new Map([
+      ['sluice.change_type', Buffer.from(CHANGE_TYPE[op])],
+      ['sluice.commit_version', Buffer.from(String(version))],
+      ['sluice.commit_timestamp', Buffer.from(new Date(commitTimestamp).toISOString())],
+    ])
+    let value: Buffer | null
+    if (op === 'd' && options.deletesAsTombstones === true) value = null
+    else if (format === 'row') value = Buffer.from(toJson(row))
+    else {
+      const event = {
+        before: op === 'd' ? row : (before ?? null),
+        after: op === 'd' ? null : row,
+        op,
+        source: { connector: 'sluice-delta', table: options.table, version, snapshot: op === 'r' },
+        ts_ms: commitTimestamp,
+      }
+      value = Buffer.from(toJson(event))
+    }
+    return { topic: options.topic, key, value, headers, timestamp: commitTimestamp }
+  }
+}
+
+/** The row without the change feed's own columns. */
+function tableColumns(row: ChangeRow): DeltaRow {
+  const columns: DeltaRow = { ...row }
+  delete columns._change_type
+  delete columns._commit_version
+  delete columns._commit_timestamp
+  return columns
+}
+
+/** The key of a row: the single key column's value as text, or a JSON object of several. */
+function keyOf(row: DeltaRow, keyColumns: readonly string[]): string {
+  for (const column of keyColumns) {
+    if (!(column in row)) {
+      throw new SluiceError('SOURCE_FAILED', `Key column "${column}" is not a column of the table`, { fix: `Set keyColumns to columns of the table: ${Object.keys(row).join(', ')}.` })
+    }
+  }
+  if (keyColumns.length === 1) return String(jsonValue(row[keyColumns[0] as string]))
+  return toJson(Object.fromEntries(keyColumns.map((column) => [column, row[column]])))
+}
+
+/** JSON of Delta values: longs as exact number literals (marked as strings first, then unquoted), binary as base64. */
+function toJson(value: unknown): string {
+  const marked = JSON.stringify(value, (_, item: unknown) => (typeof item === 'bigint' ? `\u0000bigint:${item}` : jsonValue(item)))
+  return marked.replace(/"\\u0000bigint:(-?\d+)"/g, '$1')
+}
+
+function jsonValue(value: unknown): unknown {
+  return value instanceof Uint8Array ? Buffer.from(value).toString('base64') : value
+}
