@@ -18,7 +18,7 @@
 import type { ConsumedMessageWithSource, KafkaConsumer, KafkaProducer, KafkaTransaction, OutgoingMessage } from '../kafka/index.ts'
 
 /** Where a produce request's records landed: per partition, the offset of its first record. */
-export type ProducedOffsets = Array<{ topic: string; partition: number; baseOffset: bigint }>
+export type ProducedOffsets = Awaited<ReturnType<KafkaProducer['sendWithOffsets']>>
 
 /** State stores in a checkpoint. */
 export interface StateParticipant {
@@ -138,7 +138,7 @@ export class TransactionalCheckpoint extends OutputQueue implements Checkpoint {
     if (this.consumedCount === 0 && this.#transaction === undefined && this.mark() === 0) return
     await this.drain()
     const transaction = await this.#begin()
-    await this.#state?.sendChangelog((messages) => transaction.send(messages))
+    await this.#state?.sendChangelog((messages) => transaction.sendWithOffsets(messages))
     await transaction.sendOffsets(this.#consumer, this.lastConsumed)
     await transaction.commit()
     this.#transaction = undefined
@@ -181,7 +181,7 @@ export class AtLeastOnceCheckpoint extends OutputQueue implements Checkpoint {
 
   async commit(): Promise<void> {
     await this.drain()
-    await this.#state?.sendChangelog((messages) => this.#producer.send(messages))
+    await this.#state?.sendChangelog((messages) => this.#producer.sendWithOffsets(messages))
     await this.#consumer.commit(this.lastConsumed)
     this.reset()
     this.#state?.committed()
@@ -193,7 +193,7 @@ export class AtLeastOnceCheckpoint extends OutputQueue implements Checkpoint {
     this.reset()
   }
 
-  protected async sendChunk(messages: OutgoingMessage[]): Promise<void> {
-    await this.#producer.send(messages)
+  protected sendChunk(messages: OutgoingMessage[]): Promise<void> {
+    return this.#producer.send(messages)
   }
 }
