@@ -21,7 +21,7 @@ import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { DeltaTable } from '../src/delta/index.ts'
-import { deltaRsEnv } from '../test/fixtures/delta/environments.ts'
+import { deltaRsEnv } from '../scripts/lib/delta-writers.ts'
 import { defineBenchmark } from './lib/benchmark.ts'
 import { now } from './lib/timing.ts'
 

@@ -25,7 +25,7 @@ async function instance(applicationId: string, input: string, output: string): P
   })
   app
     .dataframe(app.topic<string, number>(input))
-    .apply((n) => ({ n, by: app.options.instanceId }))
+    .apply((n) => ({ n }))
     .toTopic(app.topic<string, { n: number }>(output))
   return app
 }

@@ -14,8 +14,8 @@ import { after, before, describe, test } from 'node:test'
 import { deltaSource, SourceRunner } from '../../src/connectors/index.ts'
 import { KafkaAdmin, type ConsumedMessage } from '../../src/kafka/index.ts'
 import { createLogger } from '../../src/observability/logger.ts'
-import { deltaRsEnv } from '../fixtures/delta/environments.ts'
-import type { PythonEnv } from '../helpers/python-env.ts'
+import { deltaRsEnv } from '../../scripts/lib/delta-writers.ts'
+import type { PythonEnv } from '../../scripts/lib/python-env.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
 
 const WRITER = join(import.meta.dirname, 'delta-writer.py')

@@ -12,7 +12,7 @@ import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
-import { pythonEnv } from './python-env.ts'
+import { pythonEnv } from '../../scripts/lib/python-env.ts'
 
 const run = promisify(execFile)
 

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test'
 import { KafkaAdmin, KafkaProducer } from '../../src/kafka/index.ts'
 import { SchemaRegistryClient, avroSerde, deltaToAvro, deltaToProtobuf, protobufSerde, string } from '../../src/serialization/index.ts'
 import { testBrokers, uniqueName } from '../helpers/kafka.ts'
-import { pythonEnv, type PythonEnv } from '../helpers/python-env.ts'
+import { pythonEnv, type PythonEnv } from '../../scripts/lib/python-env.ts'
 import { startSchemaRegistry, type TestSchemaRegistry } from '../helpers/schema-registry.ts'
 import { everyType, fullRow, sparseRow } from './delta-rows.ts'
 
