@@ -1,45 +1,104 @@
 /**
- * `npm run demo`: the main job on its built-in default. Until the Databricks source lands this is
- * a smoke run of the foundation: the local broker (or KAFKA_BROKERS), a topic, three orders
- * written in one transaction, and read back by a read_committed consumer.
+ * `npm run demo`: the main job on its built-in default. It writes a sample Delta table of orders
+ * (with delta-rs, change data feed on), starts the local Kafka broker unless KAFKA_BROKERS names
+ * one, streams the table into Kafka with the Delta source (snapshot, then every commit's changes,
+ * exactly once), and runs a StreamingDataFrame pipeline on that topic that prints what it does.
+ * While it runs, the sample table receives a new commit every few seconds, and the demo follows.
+ *
+ *   npm run demo                    # until Ctrl-C
+ *   npm run demo -- --seconds 30    # stop by itself
  */
+import { mkdir } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { Application } from '../src/app/index.ts'
+import { deltaSource, SourceRunner } from '../src/connectors/index.ts'
 import { SluiceError } from '../src/errors.ts'
-import { KafkaAdmin, KafkaConsumer, KafkaProducer } from '../src/kafka/index.ts'
+import { KafkaAdmin } from '../src/kafka/index.ts'
 import { startLocalKafka } from '../src/local-kafka/index.ts'
+import { createLogger } from '../src/observability/logger.ts'
+import { deltaRsStep } from './lib/delta-writers.ts'
+
+interface Order {
+  id: number
+  customer: string
+  name: string
+  amount: number
+  updated: number
+}
+
+/** The commits the demo makes while it runs, in turn: [delta-writer step, arguments, what it does]. */
+const COMMITS: Array<[string, number[], string]> = [
+  ['update', [4], 'amount + 1000 for every 4th order'],
+  ['append', [200, 20], '20 new orders'],
+  ['delete', [9], 'delete the orders with id % 9 = 1'],
+  ['merge', [210, 20], 'upsert orders 210–229 (10 updates, 10 new)'],
+]
 
 async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { seconds: { type: 'string' } } })
+  const seconds = values.seconds === undefined ? undefined : Number(values.seconds)
   const brokers = await brokersForDemo()
-  const topic = 'sluice-demo-orders'
-  const admin = new KafkaAdmin({ brokers })
-  await admin.createTopics([{ name: topic, partitions: 3 }])
-  await admin.close()
+  const run = Date.now().toString(36)
+  const table = join(process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice'), 'demo', run, 'orders')
+  await mkdir(join(table, '..'), { recursive: true })
+  console.log(`writing the sample Delta table ${table} with delta-rs (200 orders, change data feed on)`)
+  await deltaRsStep(table, 'create', 200)
 
-  const runId = Date.now().toString(36)
-  const orders = [
-    { id: `${runId}-1`, customer: 'ada', amount: 30 },
-    { id: `${runId}-2`, customer: 'bob', amount: 5 },
-    { id: `${runId}-3`, customer: 'ada', amount: 12 },
-  ]
-  const producer = new KafkaProducer({ brokers, transactionalId: 'sluice-demo-producer' })
-  const transaction = await producer.beginTransaction()
-  await transaction.send(orders.map((order) => ({ topic, key: Buffer.from(order.customer), value: Buffer.from(JSON.stringify(order)) })))
-  await transaction.commit()
-  await producer.close()
-  console.log(`wrote ${orders.length} orders to "${topic}" in one transaction`)
+  const logger = createLogger('warn')
+  const ordersTopic = `sluice-demo-${run}-orders`
+  const bigOrdersTopic = `sluice-demo-${run}-big-orders`
+  const sources = new SourceRunner({ brokers, applicationId: `sluice-demo-${run}`, commitIntervalMs: 500, logger })
+  const source = deltaSource({
+    table,
+    topic: ordersTopic,
+    partitions: 3,
+    keyColumns: ['id'],
+    pollIntervalMs: 1000,
+    onProgress: ({ rows, totalRows }) => console.log(`snapshot: ${rows} of ${totalRows ?? '?'} rows published`),
+  })
 
-  const consumer = new KafkaConsumer({ brokers, groupId: `sluice-demo-${runId}`, topics: [topic] })
-  const wanted = new Set(orders.map((order) => order.id))
-  const timeout = setTimeout(() => void consumer.close(), 30_000)
-  for await (const message of consumer.messages()) {
-    const order = JSON.parse(message.value?.toString() ?? 'null') as (typeof orders)[number]
-    if (!wanted.delete(order.id)) continue // an order of an earlier demo run
-    console.log(`read  partition ${message.partition} offset ${message.offset}  key ${message.key?.toString()}  ${JSON.stringify(order)}`)
-    if (wanted.size === 0) break
+  const app = new Application({ brokers, applicationId: `sluice-demo-${run}-pipeline`, stateDir: join(table, '..', 'state'), commitIntervalMs: 500, logger, handleSignals: false })
+  const orders = app.topic<string, Order>(ordersTopic)
+  const bigOrders = app.topic<string, Order & { change: string }>(bigOrdersTopic, { config: { partitions: 3 } })
+  app
+    .dataframe(orders)
+    .withColumn('change', (_, meta) => `${meta.headers.get('sluice.change_type')?.toString() ?? '?'} @v${meta.headers.get('sluice.commit_version')?.toString() ?? '?'}`)
+    .filter((order) => order.amount >= 90)
+    .update((order) => console.log(`pipeline: ${order.change.padEnd(24)} order ${String(order.id).padStart(3)}  ${order.customer.padEnd(4)} ${order.amount.toFixed(1).padStart(7)}  → ${bigOrdersTopic}`))
+    .toTopic(bigOrders)
+
+  const stop = () => {
+    sources.stop()
+    app.stop()
   }
-  clearTimeout(timeout)
-  await consumer.close()
-  if (wanted.size > 0) throw new Error(`${wanted.size} orders did not come back within 30 s`)
-  console.log('round trip complete: every order read back once, read_committed')
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const running = Promise.all([sources.run([source]), app.run()])
+  running.catch(stop)
+
+  let commit = 0
+  const committing = setInterval(() => {
+    const [step, args, what] = COMMITS[commit % COMMITS.length] as [string, number[], string]
+    const offset = Math.floor(commit / COMMITS.length) * 100 // later rounds touch new ids
+    commit++
+    deltaRsStep(table, step, ...(step === 'append' || step === 'merge' ? [(args[0] ?? 0) + offset, args[1] ?? 0] : args)).then(
+      () => console.log(`table: committed version ${commit} (${what}) — the source picks it up at its next poll`),
+      (error: unknown) => console.error(`table: commit failed: ${String(error)}`),
+    )
+  }, 5000)
+  if (seconds !== undefined) setTimeout(stop, seconds * 1000)
+  console.log(`streaming ${table} → ${ordersTopic} → pipeline → ${bigOrdersTopic}${seconds === undefined ? ' (Ctrl-C stops)' : ` for ${seconds} s`}`)
+  try {
+    await running
+  } finally {
+    clearInterval(committing)
+  }
+  console.log(`stopped: ${sources.stats(source.name).records} change records published exactly once; pipeline ${JSON.stringify(app.stats())}`)
+  const admin = new KafkaAdmin({ brokers })
+  await admin.deleteTopics([ordersTopic, bigOrdersTopic]).catch(() => undefined)
+  await admin.close()
 }
 
 async function brokersForDemo(): Promise<string[]> {
@@ -50,7 +109,10 @@ async function brokersForDemo(): Promise<string[]> {
   return [broker.bootstrap]
 }
 
-main().catch((error: unknown) => {
-  console.error(error instanceof SluiceError ? `error [${error.code}]: ${error.message}` : error)
-  process.exit(1)
-})
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error instanceof SluiceError ? `error [${error.code}]: ${error.message}` : error)
+    process.exit(1)
+  },
+)

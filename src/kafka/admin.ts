@@ -4,7 +4,7 @@
 import { Admin as ClientAdmin, ConfigResourceTypes, FetchIsolationLevels } from '@platformatic/kafka'
 import type { SluiceError } from '../errors.ts'
 import { clientConnection, secretsOf, type KafkaConnectionOptions } from './connection.ts'
-import { wrapKafkaError } from './errors.ts'
+import { protocolErrorNames, wrapKafkaError } from './errors.ts'
 
 export interface NewTopic {
   name: string
@@ -47,14 +47,19 @@ export class KafkaAdmin {
   async createTopics(topics: NewTopic[], { ifNotExists = true } = {}): Promise<void> {
     const existing = ifNotExists ? new Set(await this.listTopics()) : new Set<string>()
     for (const topic of topics.filter((candidate) => !existing.has(candidate.name))) {
-      await this.#call(`Creating topic "${topic.name}"`, () =>
-        this.#client.createTopics({
-          topics: [topic.name],
-          partitions: topic.partitions ?? 1,
-          replicas: topic.replicationFactor ?? 1,
-          configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
-        }),
-      )
+      await this.#call(`Creating topic "${topic.name}"`, async () => {
+        try {
+          await this.#client.createTopics({
+            topics: [topic.name],
+            partitions: topic.partitions ?? 1,
+            replicas: topic.replicationFactor ?? 1,
+            configs: Object.entries(topic.configs ?? {}).map(([name, value]) => ({ name, value })),
+          })
+        } catch (error) {
+          // Another client created it between our listing and our request: that is what was wanted.
+          if (!(ifNotExists && protocolErrorNames(error).includes('TOPIC_ALREADY_EXISTS'))) throw error
+        }
+      })
     }
     await this.#waitForLeaders(topics.map((topic) => topic.name))
   }

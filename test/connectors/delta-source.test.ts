@@ -14,18 +14,13 @@ import { after, before, describe, test } from 'node:test'
 import { deltaSource, SourceRunner } from '../../src/connectors/index.ts'
 import { KafkaAdmin, type ConsumedMessage } from '../../src/kafka/index.ts'
 import { createLogger } from '../../src/observability/logger.ts'
-import { deltaRsEnv } from '../../scripts/lib/delta-writers.ts'
-import type { PythonEnv } from '../../scripts/lib/python-env.ts'
+import { deltaRsStep } from '../../scripts/lib/delta-writers.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
 
-const WRITER = join(import.meta.dirname, 'delta-writer.py')
-
-let python: PythonEnv
 let admin: KafkaAdmin
 const createdTopics: string[] = []
 
-before(async () => {
-  python = await deltaRsEnv()
+before(() => {
   admin = new KafkaAdmin({ brokers: testBrokers() })
 })
 
@@ -35,7 +30,7 @@ after(async () => {
 })
 
 async function write(table: string, step: string, ...args: number[]): Promise<void> {
-  await python.runScript(`import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")`, [WRITER, table, step, ...args.map(String)])
+  await deltaRsStep(table, step, ...args)
 }
 
 interface Change {
@@ -47,7 +42,7 @@ interface Change {
 
 /** delta-rs's change feed of the table, without update pre-images (the source folds them away). */
 async function expectedChanges(table: string): Promise<Change[]> {
-  const lines = (await python.runScript(`import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name="__main__")`, [WRITER, table, 'cdf'])).trim().split('\n')
+  const lines = (await deltaRsStep(table, 'cdf')).trim().split('\n')
   return lines
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((row) => row._change_type !== 'update_preimage')

@@ -1,7 +1,7 @@
-"""The independent writer of the source connector's tests: delta-rs (Python `deltalake`).
+"""An independent Delta writer for the source connector's tests and the demo: delta-rs (Python `deltalake`).
 
 Usage: python delta-writer.py TABLE STEP [ARG]
-  create N         a table of N rows (id, name, amount, updated) with the change data feed on
+  create N         a table of N orders (id, customer, name, amount, updated) with the change data feed on
   append FIRST N   rows FIRST .. FIRST+N-1
   update MOD       amount += 1000 for rows whose id % MOD == 0
   delete MOD       deletes rows whose id % MOD == 1
@@ -18,10 +18,14 @@ table_uri, step = sys.argv[1], sys.argv[2]
 args = [int(arg) for arg in sys.argv[3:]]
 
 
+CUSTOMERS = ["ada", "bob", "cy", "dee", "eve"]
+
+
 def rows(first, count):
     ids = list(range(first, first + count))
     return pa.table({
         "id": pa.array(ids, pa.int64()),
+        "customer": pa.array([CUSTOMERS[i % len(CUSTOMERS)] for i in ids], pa.string()),
         "name": pa.array([f"name-{i}" for i in ids], pa.string()),
         "amount": pa.array([float(i % 97) for i in ids], pa.float64()),
         "updated": pa.array([i * 1000 for i in ids], pa.int64()),
