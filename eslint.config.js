@@ -36,7 +36,7 @@ export default tseslint.config(
   {
     // Benchmarks measure Sluice against the raw Kafka clients (@platformatic/kafka, kafkajs): that
     // limit is what every Sluice figure is compared to, so it must not go through src/kafka/.
-    files: ['bench/kafka-limit.ts', 'bench/stateless.ts'],
+    files: ['bench/kafka-limit.ts', 'bench/stateless.ts', 'bench/source-snapshot.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },
   {

@@ -10,6 +10,9 @@ import { connectionOptionsOf, KafkaAdmin, KafkaProducer, readPartition, type Com
 import { createLogger, type Logger } from '../observability/logger.ts'
 import type { Source, SourceOffset } from './source.ts'
 
+/** Batches a source may have on their way to the brokers while it reads the next. */
+const MAX_SENDS_IN_FLIGHT = 4
+
 export interface SourceRunnerOptions extends KafkaConnectionOptions {
   /** Prefixes the offsets topic and the transactional ids. */
   applicationId: string
@@ -90,8 +93,12 @@ export class SourceRunner {
     let pending: SourceOffset | undefined
     let inTransaction = 0
     let lastCommit = Date.now()
+    let sending: Array<Promise<void>> = []
     const commit = async () => {
       if (pending === undefined) return
+      const sent = sending
+      sending = []
+      await Promise.all(sent)
       transaction ??= await producer.beginTransaction()
       await transaction.send([{ topic: this.offsetsTopic, partition: 0, key: Buffer.from(source.name), value: Buffer.from(JSON.stringify(pending)) }])
       await transaction.commit()
@@ -108,7 +115,10 @@ export class SourceRunner {
       for await (const batch of source.read(committed, this.#stop.signal)) {
         if (batch.records.length > 0) {
           transaction ??= await producer.beginTransaction()
-          await transaction.send([...batch.records])
+          // Not awaited: the source reads its next batch while this one is on its way (the
+          // producer keeps sends in order); the commit below waits for all of them.
+          sending.push(transaction.send([...batch.records]))
+          if (sending.length > MAX_SENDS_IN_FLIGHT) await sending.shift()
           inTransaction += batch.records.length
           stats.records += batch.records.length
         }
@@ -119,6 +129,7 @@ export class SourceRunner {
       await commit()
       this.#logger.info({ source: source.name, ...stats }, 'source stopped')
     } catch (error) {
+      await Promise.allSettled(sending)
       await transaction?.abort().catch(() => undefined)
       throw error instanceof SluiceError
         ? error
