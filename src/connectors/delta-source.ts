@@ -5,10 +5,12 @@
  * after the last committed one, in the middle of a snapshot or of a commit.
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import type { DatabricksClient } from '../databricks/index.ts'
 import { DeltaTable, type ChangeRow, type DeltaRow, type OpenOptions } from '../delta/index.ts'
 import { SluiceError } from '../errors.ts'
 import type { OutgoingMessage } from '../kafka/index.ts'
 import type { Source, SourceBatch } from './source.ts'
+import { isUnityCatalogName, unityCatalogTable } from './unity-catalog-table.ts'
 
 /** `snapshot`: row `index` of the table at `version`; `changes`: row `index` of the change feed of commit `version`. */
 export type DeltaOffset = { phase: 'snapshot' | 'changes'; version: number; index: number }
@@ -16,8 +18,13 @@ export type DeltaOffset = { phase: 'snapshot' | 'changes'; version: number; inde
 export interface DeltaSourceOptions {
   /** Names the source's offsets. Default `delta-<topic>`. */
   name?: string
-  /** The table: a path, `file://`, `s3://`, `abfss://` or `gs://` URI. */
+  /**
+   * The table: a path, a `file://`, `s3://`, `abfss://` or `gs://` URI, or with `databricks` a
+   * Unity Catalog name `catalog.schema.table` (its location and vended credentials are looked up).
+   */
   table: string
+  /** The workspace that resolves Unity Catalog names. */
+  databricks?: DatabricksClient
   /** Storage options for the table's URI scheme (credentials, region, endpoint). */
   storage?: OpenOptions['storage']
   /** The Kafka topic the rows go to; created with `partitions` when missing. */
@@ -58,7 +65,7 @@ export function deltaSource(options: DeltaSourceOptions): Source<DeltaOffset> {
 }
 
 async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch<DeltaOffset>> {
-  const table = await DeltaTable.open(options.table, options.storage === undefined ? {} : { storage: options.storage })
+  const table = await openTable(options)
   const encode = recordEncoder(options)
   let offset = committed ?? (await startOffset(table, options))
   if (offset.phase === 'snapshot') {
@@ -91,6 +98,14 @@ async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | 
     }
     await sleep(options.pollIntervalMs ?? 1000, undefined, { signal }).catch(() => undefined)
   }
+}
+
+async function openTable(options: DeltaSourceOptions): Promise<DeltaTable> {
+  if (options.databricks !== undefined && isUnityCatalogName(options.table)) {
+    const { uri, storage } = await unityCatalogTable(options.databricks, options.table, options.storage)
+    return DeltaTable.open(uri, { storage })
+  }
+  return DeltaTable.open(options.table, options.storage === undefined ? {} : { storage: options.storage })
 }
 
 async function startOffset(table: DeltaTable, options: DeltaSourceOptions): Promise<DeltaOffset> {
