@@ -35,6 +35,12 @@ export interface ApplicationOptions extends KafkaConnectionOptions {
   commitIntervalMs?: number
   /** Also commit after this many input messages (0: only by interval). Default 0. */
   commitEvery?: number
+  /**
+   * Also commit when the state stores hold this many uncommitted writes (distinct keys written
+   * since the last checkpoint). They wait in memory until their checkpoint commits, about 1 KB
+   * each, so this bounds the memory of state however many keys there are. Default 50,000.
+   */
+  maxUncommittedStateWrites?: number
   /** Where partitions without committed offsets start. Default 'earliest'. */
   autoOffsetReset?: 'earliest' | 'latest'
   /**
@@ -168,6 +174,8 @@ export class Application {
       this.#guarantee === 'exactly-once' ? new TransactionalCheckpoint(producer, consumer, state) : new AtLeastOnceCheckpoint(producer, consumer, state)
     const commitIntervalMs = this.options.commitIntervalMs ?? 1000
     const commitEvery = this.options.commitEvery ?? 0
+    const maxStateWrites = this.options.maxUncommittedStateWrites ?? 50_000
+    let sinceStateCheck = 0
     let lastCommit = Date.now()
     const commit = async () => {
       const inputs = checkpoint.consumedCount
@@ -195,6 +203,10 @@ export class Application {
         for (const message of batch) {
           this.#processOne(processor, message, checkpoint)
           if (commitEvery > 0 && checkpoint.consumedCount >= commitEvery) await commit()
+          else if (state !== undefined && ++sinceStateCheck >= STATE_CHECK_EVERY) {
+            sinceStateCheck = 0
+            if (state.uncommittedWrites() >= maxStateWrites) await commit()
+          }
         }
         checkpoint.sendQueued()
         if (this.#stopRequested) break
@@ -293,6 +305,9 @@ export class Application {
   }
 }
 
+/** Records between two looks at the state stores' uncommitted writes (summing them costs a little). */
+const STATE_CHECK_EVERY = 500
+
 /** The group rebalanced while a checkpoint held uncommitted input. */
 class RebalancedUnderWork extends Error {}
 
@@ -308,7 +323,7 @@ function validateOptions(options: ApplicationOptions): void {
   if (guarantee !== undefined && guarantee !== 'exactly-once' && guarantee !== 'at-least-once') {
     throw invalid('processingGuarantee', `is ${JSON.stringify(guarantee)}`, "Use 'exactly-once' or 'at-least-once'.")
   }
-  for (const field of ['commitIntervalMs', 'commitEvery'] as const) {
+  for (const field of ['commitIntervalMs', 'commitEvery', 'maxUncommittedStateWrites'] as const) {
     const value = options[field]
     if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw invalid(field, `is ${String(value)}`, 'Use a whole number ≥ 0.')
   }

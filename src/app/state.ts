@@ -78,6 +78,13 @@ export class ApplicationState implements StateAccess, StateParticipant {
     }
   }
 
+  /** Writes waiting for their checkpoint, over every open store. */
+  uncommittedWrites(): number {
+    let writes = 0
+    for (const store of this.#manager.openStores()) writes += store.pendingWrites
+    return writes
+  }
+
   // StateParticipant: called by the checkpoint.
 
   async sendChangelog(send: (messages: OutgoingMessage[]) => Promise<ProducedOffsets>): Promise<void> {
