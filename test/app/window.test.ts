@@ -127,3 +127,39 @@ test('session windows merge records closer than the gap, emitted when the sessio
     ],
   )
 })
+
+test('hopping windows on event time from the value, emitting the current result on every update', async () => {
+  const input = await harness.topic('hop-in', 1)
+  const outputName = await harness.topic('hop-out', 1)
+  // Event time comes from the value's `at` (ms after BASE_TIME); the message timestamps are all the same.
+  const ats = [1_000, 6_000, 12_000]
+  const sent = BASE_TIME + 50_000
+  await harness.produce(ats.map((at, index) => ({ topic: input, key: Buffer.from('h'), value: Buffer.from(JSON.stringify({ amount: index + 1, at })), timestamp: sent })))
+  const applicationId = uniqueName('hop-app')
+  applications.push(applicationId)
+  const app = harness.app({ applicationId, stateDir: await harness.stateDir() })
+  const output = app.topic<string, WindowResult<string, number>>(outputName)
+  app
+    .dataframe(app.topic<string, Payment & { at: number }>(input))
+    .hoppingWindow(10_000, 5_000, { timestampExtractor: (payment) => BASE_TIME + payment.at })
+    .sum('amount')
+    .current()
+    .toTopic(output)
+  await runUntilProcessed(app, ats.length)
+
+  // Windows of 10 s every 5 s, aligned to the epoch: 1 s is in [-5, 5) and [0, 10); 6 s in [0, 10)
+  // and [5, 15); 12 s in [5, 15) and [10, 20). Each record updates its windows, oldest first.
+  const out = await readTopic(outputName, 6, { settleMs: 1000 })
+  const updates = out.map((message) => {
+    const result = json(message.value) as { start: number; end: number; value: number }
+    return [result.start - BASE_TIME, result.end - BASE_TIME, result.value]
+  })
+  assert.deepEqual(updates, [
+    [-5_000, 5_000, 1],
+    [0, 10_000, 1],
+    [0, 10_000, 3],
+    [5_000, 15_000, 2],
+    [5_000, 15_000, 5],
+    [10_000, 20_000, 3],
+  ])
+})
