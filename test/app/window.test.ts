@@ -163,3 +163,44 @@ test('hopping windows on event time from the value, emitting the current result 
     [10_000, 20_000, 3],
   ])
 })
+
+test('groupBy a column, then windows per value of that column (through the repartition topic)', async () => {
+  const input = await harness.topic('gb-win-in', 1)
+  const outputName = await harness.topic('gb-win-out', 1)
+  // Keyed by order id; the windows are per customer. One source partition: one repartition partition, whose stream time the last order moves on.
+  const orders = [
+    { id: 'o1', customer: 'ada', amount: 5, at: 1_000 },
+    { id: 'o2', customer: 'bob', amount: 7, at: 2_000 },
+    { id: 'o3', customer: 'ada', amount: 11, at: 3_000 },
+    { id: 'o4', customer: 'ada', amount: 13, at: 12_000 },
+    { id: 'o5', customer: 'zed', amount: 0, at: 100_000 },
+  ]
+  await harness.produce(orders.map((order) => ({ topic: input, key: Buffer.from(order.id), value: Buffer.from(JSON.stringify(order)), timestamp: BASE_TIME + order.at })))
+  const applicationId = uniqueName('gb-win-app')
+  applications.push(applicationId)
+  const app = harness.app({ applicationId, stateDir: await harness.stateDir() })
+  const output = app.topic<string, WindowResult<string, { total: number; n: number }>>(outputName)
+  app
+    .dataframe(app.topic<string, (typeof orders)[number]>(input))
+    .groupBy('customer')
+    .tumblingWindow(10_000)
+    .agg({ total: sum('amount'), n: count() })
+    .final()
+    .toTopic(output)
+  // Each order is processed twice: from the input, and from the repartition topic.
+  await runUntilProcessed(app, 2 * orders.length)
+
+  const out = await readTopic(outputName, 3, { settleMs: 1000 })
+  const results = out.map((message) => {
+    const result = json(message.value) as { start: number; key: string; value: { total: number; n: number } }
+    return [result.key, result.start - BASE_TIME, result.value.total, result.value.n]
+  })
+  assert.deepEqual(
+    results.sort((x, y) => String(x[0]).localeCompare(String(y[0])) || Number(x[1]) - Number(y[1])),
+    [
+      ['ada', 0, 16, 2],
+      ['ada', 10_000, 13, 1],
+      ['bob', 0, 7, 1],
+    ],
+  )
+})
