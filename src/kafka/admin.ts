@@ -79,8 +79,15 @@ export class KafkaAdmin {
     }
   }
 
+  /** Deletes the topics and returns once the cluster's metadata no longer lists them. */
   async deleteTopics(names: string[]): Promise<void> {
-    if (names.length > 0) await this.#call(`Deleting topics ${names.join(', ')}`, () => this.#client.deleteTopics({ topics: names }))
+    if (names.length === 0) return
+    await this.#call(`Deleting topics ${names.join(', ')}`, () => this.#client.deleteTopics({ topics: names }))
+    const deadline = Date.now() + 30_000
+    while ((await this.listTopics()).some((name) => names.includes(name))) {
+      if (Date.now() > deadline) throw this.#wrap(new Error(`topics ${names.join(', ')} are still listed 30 s after their deletion`), 'Deleting topics')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
   }
 
   /** Topic names, internal topics (`__consumer_offsets`, …) left out. */
