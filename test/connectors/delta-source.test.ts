@@ -5,17 +5,18 @@
  * process killed with SIGKILL at random moments, restarted each time, still delivers every change once.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, test } from 'node:test'
 import { deltaSource, SourceRunner } from '../../src/connectors/index.ts'
-import { KafkaAdmin, type ConsumedMessage } from '../../src/kafka/index.ts'
+import { KafkaAdmin } from '../../src/kafka/index.ts'
 import { createLogger } from '../../src/observability/logger.ts'
 import { deltaRsStep } from '../../scripts/lib/delta-writers.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
+import { assertSameChanges, exitOf, publishedChanges, startSourceProcess, until, type Change } from './helpers.ts'
 
 let admin: KafkaAdmin
 const createdTopics: string[] = []
@@ -33,13 +34,6 @@ async function write(table: string, step: string, ...args: number[]): Promise<vo
   await deltaRsStep(table, step, ...args)
 }
 
-interface Change {
-  type: string
-  version: number
-  id: number
-  row: Record<string, unknown>
-}
-
 /** delta-rs's change feed of the table, without update pre-images (the source folds them away). */
 async function expectedChanges(table: string): Promise<Change[]> {
   const lines = (await deltaRsStep(table, 'cdf')).trim().split('\n')
@@ -52,29 +46,6 @@ async function expectedChanges(table: string): Promise<Change[]> {
     })
 }
 
-/** What the topic holds, in the same shape; snapshot rows of version 0 are its inserts. */
-function publishedChanges(messages: ConsumedMessage[]): Change[] {
-  return messages.map((message) => {
-    const type = message.headers.get('sluice.change_type')?.toString() ?? ''
-    const row = JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>
-    return { type: type === 'snapshot' ? 'insert' : type, version: Number(message.headers.get('sluice.commit_version')?.toString()), id: Number(row.id), row }
-  })
-}
-
-/** Equal as multisets, and in the same order for every key (all changes of a key are on one partition). */
-function assertSameChanges(actual: Change[], expected: Change[]): void {
-  const canonical = (change: Change) => JSON.stringify([change.version, change.type, change.id, change.row.name, change.row.amount, change.row.updated])
-  assert.equal(actual.length, expected.length, `${actual.length} records published for ${expected.length} changes`)
-  assert.deepEqual(actual.map(canonical).sort(), expected.map(canonical).sort())
-  const perKey = (changes: Change[]) => {
-    const byKey = new Map<number, string[]>()
-    for (const change of changes) byKey.set(change.id, [...(byKey.get(change.id) ?? []), `${change.version}:${change.type}`])
-    return byKey
-  }
-  const expectedPerKey = perKey(expected)
-  for (const [id, sequence] of perKey(actual)) assert.deepEqual(sequence, expectedPerKey.get(id), `changes of id ${id} in order`)
-}
-
 async function tableDir(): Promise<string> {
   return join(await mkdtemp(join(tmpdir(), 'sluice-delta-source-')), 'orders')
 }
@@ -83,14 +54,6 @@ function topicName(): string {
   const name = uniqueName('delta-orders')
   createdTopics.push(name)
   return name
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await condition())) {
-    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`)
-    await sleep(100)
-  }
 }
 
 describe('Delta source', () => {
@@ -168,8 +131,8 @@ describe('Delta source', () => {
     const topic = topicName()
     await write(table, 'create', 5000)
     const env = { KAFKA_BROKERS: testBrokers().join(','), APP_ID: uniqueName('delta-kill'), TABLE: table, TOPIC: topic }
-    const start = (): ChildProcess => spawn(process.execPath, ['test/apps/delta-source.ts'], { env: { ...process.env, ...env, SLUICE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'inherit', 'inherit'] })
-    const exited = (child: ChildProcess) => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve())))
+    const start = (): ChildProcess => startSourceProcess(env).process
+    const exited = exitOf
     const commits: Array<[string, ...number[]]> = [['update', 3], ['append', 5000, 2000], ['delete', 11], ['merge', 6000, 2000], ['update', 7], ['append', 8000, 1000]]
     let kills = 0
     for (const [step, ...args] of commits) {

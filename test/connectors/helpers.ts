@@ -1,0 +1,78 @@
+/**
+ * What the source connector's tests share: changes as comparable records, the check that a topic
+ * holds exactly a change feed, and the Delta source as a child process to kill.
+ */
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { ConsumedMessage } from '../../src/kafka/index.ts'
+
+export interface Change {
+  type: string
+  version: number
+  id: number
+  row: Record<string, unknown>
+}
+
+/** What the topic holds, in the same shape; snapshot rows of version 0 are its inserts. */
+export function publishedChanges(messages: ConsumedMessage[]): Change[] {
+  return messages.map((message) => {
+    const type = message.headers.get('sluice.change_type')?.toString() ?? ''
+    const row = JSON.parse(message.value?.toString() ?? 'null') as Record<string, unknown>
+    return { type: type === 'snapshot' ? 'insert' : type, version: Number(message.headers.get('sluice.commit_version')?.toString()), id: Number(row.id), row }
+  })
+}
+
+/** A change as comparable text: its version, type, and every table column (numbers as numbers, whichever way the writer printed them). */
+function canonical(change: Change): string {
+  const columns = Object.entries(change.row)
+    .filter(([name]) => !name.startsWith('_'))
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => [name, typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value])
+  return JSON.stringify([change.version, change.type, change.id, columns])
+}
+
+/** Equal as multisets, and in the same order for every key (all changes of a key are on one partition). */
+export function assertSameChanges(actual: Change[], expected: Change[]): void {
+  assert.equal(actual.length, expected.length, `${actual.length} records published for ${expected.length} changes`)
+  assert.deepEqual(actual.map(canonical).sort(), expected.map(canonical).sort())
+  const perKey = (changes: Change[]) => {
+    const byKey = new Map<number, string[]>()
+    for (const change of changes) byKey.set(change.id, [...(byKey.get(change.id) ?? []), `${change.version}:${change.type}`])
+    return byKey
+  }
+  // A writer may list its feed in any order (Spark does): a key's changes are in commit order.
+  const expectedPerKey = perKey([...expected].sort((a, b) => a.version - b.version))
+  for (const [id, sequence] of perKey(actual)) assert.deepEqual(sequence, expectedPerKey.get(id), `changes of id ${id} in order`)
+}
+
+/** The source as a child process (test/apps/delta-source.ts); `started` resolves when it began reading. */
+export function startSourceProcess(env: Record<string, string>): { process: ChildProcess; started: Promise<void> } {
+  const child = spawn(process.execPath, ['test/apps/delta-source.ts'], { env: { ...process.env, ...env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'inherit', 'pipe'] })
+  const started = new Promise<void>((resolve, reject) => {
+    let partial = ''
+    child.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines) {
+        if (line.includes('"msg":"source starting') || line.includes('"msg":"source resuming')) resolve()
+        else if (!line.startsWith('{"level":30')) process.stderr.write(`[delta-source] ${line}\n`)
+      }
+    })
+    child.once('exit', (code, signal) => reject(new Error(`the source process exited (${code ?? signal}) before it started reading`)))
+  })
+  started.catch(() => undefined)
+  return { process: child, started }
+}
+
+export function exitOf(child: ChildProcess): Promise<void> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))
+}
+
+export async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    assert.ok(Date.now() < deadline, `timed out waiting until ${what}`)
+    await sleep(100)
+  }
+}
