@@ -103,6 +103,8 @@ export default defineBenchmark({
           msgs_per_s: Math.round((events / child.ms) * 1000),
           rss_at_start_mb: Math.round(child.startRssMb),
           state_files_mb: child.stateFilesMb,
+          heap_at_peak_mb: child.heapAtPeakMb,
+          external_at_peak_mb: child.externalAtPeakMb,
           guarantee: 'exactly-once',
         })
         progress(`${events.toLocaleString('en')} keys of window state, heap limit ${heapLimitMb ?? 'default'}: peak RSS ${child.peakRssMb.toFixed(0)} MB`)
@@ -149,6 +151,9 @@ interface MemoryResult {
   startRssMb: number
   /** The state stores' LMDB files at the end (memory-mapped: their touched pages count in RSS). */
   stateFilesMb: number
+  /** The JS heap and the memory outside it (Buffers) when RSS peaked. */
+  heapAtPeakMb: number
+  externalAtPeakMb: number
   ms: number
 }
 
@@ -170,12 +175,21 @@ async function memoryRun(brokers: string[], applicationId: string, stateDir: str
 async function memoryChild(settings: { brokers: string[]; applicationId: string; stateDir: string; input: string; output: string; events: number }): Promise<void> {
   const startRssMb = process.memoryUsage.rss() / 2 ** 20
   let peak = startRssMb
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss() / 2 ** 20)), 50)
+  let atPeak = process.memoryUsage()
+  const sample = () => {
+    const usage = process.memoryUsage()
+    if (usage.rss / 2 ** 20 > peak) {
+      peak = usage.rss / 2 ** 20
+      atPeak = usage
+    }
+  }
+  const sampler = setInterval(sample, 50)
   const ms = await runApplication(settings.brokers, settings.applicationId, settings.stateDir, settings.events, (app) => windowed(app, settings.input, settings.output))
   clearInterval(sampler)
-  peak = Math.max(peak, process.memoryUsage.rss() / 2 ** 20)
+  sample()
   const stateFilesMb = execFileSync('du', ['-sm', join(settings.stateDir, settings.applicationId)]).toString().split('\t')[0]
-  process.stdout.write(JSON.stringify({ peakRssMb: peak, startRssMb, stateFilesMb: Number(stateFilesMb), ms }))
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20)
+  process.stdout.write(JSON.stringify({ peakRssMb: peak, startRssMb, stateFilesMb: Number(stateFilesMb), heapAtPeakMb: mb(atPeak.heapUsed), externalAtPeakMb: mb(atPeak.external), ms }))
 }
 
 const childSettings = process.env.WINDOWED_BENCH_CHILD
