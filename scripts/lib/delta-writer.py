@@ -6,6 +6,7 @@ Usage: python delta-writer.py TABLE STEP [ARG]
   update MOD       amount += 1000 for rows whose id % MOD == 0
   delete MOD       deletes rows whose id % MOD == 1
   merge FIRST N    upserts ids FIRST .. FIRST+N-1 (updates existing ones, inserts the rest)
+  evolve FIRST N   appends rows FIRST .. FIRST+N-1 with a new nullable column `note` (schema evolution)
   cdf              prints the table's change feed from version 0 as JSON lines, in commit order
 """
 import json
@@ -48,6 +49,10 @@ elif step == "merge":
         .when_not_matched_insert_all()
         .execute()
     )
+elif step == "evolve":
+    table = rows(args[0], args[1])
+    table = table.append_column("note", pa.array([f"note-{i}" for i in range(args[0], args[0] + args[1])], pa.string()))
+    write_deltalake(table_uri, table, mode="append", schema_mode="merge")
 elif step == "cdf":
     changes = pa.table(DeltaTable(table_uri).load_cdf(starting_version=0).read_all()).to_pylist()
     changes.sort(key=lambda row: row["_commit_version"])  # stable: keeps each commit's own order

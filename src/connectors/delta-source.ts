@@ -9,8 +9,10 @@ import type { DatabricksClient } from '../databricks/index.ts'
 import { DeltaTable, type ChangeRow, type DeltaRow, type OpenOptions } from '../delta/index.ts'
 import { SluiceError } from '../errors.ts'
 import type { OutgoingMessage } from '../kafka/index.ts'
+import type { SchemaRegistryClient } from '../serialization/index.ts'
 import type { Source, SourceBatch } from './source.ts'
 import { toJson } from './json.ts'
+import { rowSerializer, type RowSerializer, type SchemaFormat } from './schema-values.ts'
 import { isUnityCatalogName, unityCatalogTable } from './unity-catalog-table.ts'
 
 /** `snapshot`: row `index` of the table at `version`; `changes`: row `index` of the change feed of commit `version`. */
@@ -45,6 +47,14 @@ export interface DeltaSourceOptions {
    * `envelope`: a Debezium-style change event `{ before, after, op, source, ts_ms }`.
    */
   format?: 'row' | 'envelope'
+  /**
+   * The value's serialization: `json` (default), or a schema format derived from the table's schema
+   * — `avro`, `protobuf`, `json-schema` — registered in `registry` under `<topic>-value` and evolved
+   * with the table (row format only).
+   */
+  valueFormat?: 'json' | SchemaFormat
+  /** The Schema Registry for schema formats. */
+  registry?: SchemaRegistryClient
   /** Deletes as tombstones (null values) for compacted topics. Default false. */
   deletesAsTombstones?: boolean
   /** How often to look for new commits, ms. Default 1000. */
@@ -67,10 +77,12 @@ export function deltaSource(options: DeltaSourceOptions): Source<DeltaOffset> {
 
 async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | undefined, signal: AbortSignal): AsyncGenerator<SourceBatch<DeltaOffset>> {
   const table = await openTable(options)
-  const encode = recordEncoder(options)
+  const values = new ValueSerialization(options)
+  const encode = recordEncoder(options, values)
   let offset = committed ?? (await startOffset(table, options))
   if (offset.phase === 'snapshot') {
     const snapshot = await table.snapshot({ version: offset.version })
+    await values.useSchema(snapshot.metadata.schemaString)
     const totalRows = snapshot.numRecords
     for await (const batch of snapshot.scan().indexedBatches(offset.index)) {
       const readAt = Date.now()
@@ -87,6 +99,8 @@ async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | 
     let caughtUp = true
     let current = offset
     for await (const batch of table.changesSince(offset.version, { startIndex: offset.index })) {
+      // A schema format follows the table's schema commit by commit (a schema change is a commit).
+      if (values.needsSchema && batch.version !== values.schemaVersion) await values.useSchema((await table.snapshot({ version: batch.version })).metadata.schemaString, batch.version)
       current = { phase: 'changes', version: batch.version, index: batch.startIndex + batch.rows.length }
       yield { records: encodeChanges(batch.rows, encode, options.format ?? 'row', options.keyColumns), offset: current }
       caughtUp = false
@@ -99,6 +113,45 @@ async function* readTable(options: DeltaSourceOptions, committed: DeltaOffset | 
     }
     await sleep(options.pollIntervalMs ?? 1000, undefined, { signal }).catch(() => undefined)
   }
+}
+
+/** The value format of a source: JSON, or a schema format that follows the table's schema. */
+class ValueSerialization {
+  readonly #options: DeltaSourceOptions
+  #serializer: RowSerializer | undefined
+  schemaVersion: number | undefined
+
+  constructor(options: DeltaSourceOptions) {
+    this.#options = options
+    const format = options.valueFormat ?? 'json'
+    if (format !== 'json' && (options.format ?? 'row') !== 'row') {
+      throw new SluiceError('APP_CONFIG', `The Delta source for "${options.topic}" has valueFormat '${format}' with format 'envelope'`, {
+        fix: "Use format: 'row' with a schema format (the envelope is JSON only for now), or valueFormat: 'json'.",
+      })
+    }
+  }
+
+  get needsSchema(): boolean {
+    return (this.#options.valueFormat ?? 'json') !== 'json'
+  }
+
+  async useSchema(schemaString: string, version?: number): Promise<void> {
+    this.schemaVersion = version
+    const format = this.#options.valueFormat ?? 'json'
+    if (format === 'json' || this.#serializer?.schemaString === schemaString) return
+    this.#serializer = await rowSerializer(format, schemaString, this.#options.topic, recordNameOf(this.#options.topic), this.#options.registry)
+  }
+
+  serialize(row: DeltaRow): Buffer {
+    if (this.#serializer === undefined) return Buffer.from(toJson(row))
+    return this.#serializer.serialize(row, { topic: this.#options.topic, isKey: false })
+  }
+}
+
+/** An Avro/Protobuf record name from the topic name (letters, digits and underscores, not starting with a digit). */
+function recordNameOf(topic: string): string {
+  const name = topic.replace(/[^A-Za-z0-9_]/g, '_')
+  return /^[A-Za-z_]/.test(name) ? name : `T_${name}`
 }
 
 async function openTable(options: DeltaSourceOptions): Promise<DeltaTable> {
@@ -150,7 +203,7 @@ function encodeChanges(rows: readonly ChangeRow[], encode: Encoder, format: 'row
 
 const CHANGE_TYPE: Record<Operation, string> = { c: 'insert', u: 'update_postimage', d: 'delete', r: 'snapshot' }
 
-function recordEncoder(options: DeltaSourceOptions): Encoder {
+function recordEncoder(options: DeltaSourceOptions, values: ValueSerialization): Encoder {
   const keyColumns = options.keyColumns
   const format = options.format ?? 'row'
   // The headers of a change type in a commit are the same for all its rows: one Map, shared (records are not changed after this).
@@ -173,7 +226,7 @@ function recordEncoder(options: DeltaSourceOptions): Encoder {
     const headers = headersOf(op, version, commitTimestamp)
     let value: Buffer | null
     if (op === 'd' && options.deletesAsTombstones === true) value = null
-    else if (format === 'row') value = Buffer.from(toJson(row))
+    else if (format === 'row') value = values.serialize(row)
     else {
       const event = {
         before: op === 'd' ? row : (before ?? null),
