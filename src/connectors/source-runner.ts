@@ -10,8 +10,13 @@ import { connectionOptionsOf, KafkaAdmin, KafkaProducer, readPartition, type Com
 import { createLogger, type Logger } from '../observability/logger.ts'
 import type { Source, SourceOffset } from './source.ts'
 
-/** Batches a source may have on their way to the brokers while it reads the next. */
-const MAX_SENDS_IN_FLIGHT = 4
+/** Produce requests a source may have on their way to the brokers while it reads on. */
+const MAX_SENDS_IN_FLIGHT = 8
+/**
+ * Records per produce request. The client builds a request by concatenating buffers, at a cost that
+ * grows faster than the request: requests of a whole 8,192-row batch spent 15% of a snapshot there.
+ */
+const SEND_SIZE = 1000
 
 export interface SourceRunnerOptions extends KafkaConnectionOptions {
   /** Prefixes the offsets topic and the transactional ids. */
@@ -117,8 +122,10 @@ export class SourceRunner {
           transaction ??= await producer.beginTransaction()
           // Not awaited: the source reads its next batch while this one is on its way (the
           // producer keeps sends in order); the commit below waits for all of them.
-          sending.push(transaction.send([...batch.records]))
-          if (sending.length > MAX_SENDS_IN_FLIGHT) await sending.shift()
+          for (let first = 0; first < batch.records.length; first += SEND_SIZE) {
+            sending.push(transaction.send(batch.records.slice(first, first + SEND_SIZE)))
+            if (sending.length > MAX_SENDS_IN_FLIGHT) await sending.shift()
+          }
           inTransaction += batch.records.length
           stats.records += batch.records.length
         }
