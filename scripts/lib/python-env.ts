@@ -6,12 +6,10 @@
  */
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises'
-import { homedir } from 'node:os'
+import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { installOnce, sluiceHome } from './install-once.ts'
 
 const run = promisify(execFile)
 
@@ -40,14 +38,9 @@ export function pythonEnv(name: string, requirements: readonly string[]): Promis
   return env
 }
 
-function sluiceHome(): string {
-  return process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice')
-}
-
 async function open(dir: string, requirements: readonly string[]): Promise<PythonEnv> {
   const python = join(dir, 'bin', 'python')
-  const marker = join(dir, '.complete')
-  if (!existsSync(marker)) await withInstallLock(dir, marker, () => create(dir, python, marker, requirements))
+  await installOnce(dir, () => create(dir, python, requirements), 20 * 60_000)
   return {
     python,
     async runScript(script, args = [], options = {}) {
@@ -66,7 +59,7 @@ async function open(dir: string, requirements: readonly string[]): Promise<Pytho
   }
 }
 
-async function create(dir: string, python: string, marker: string, requirements: readonly string[]): Promise<void> {
+async function create(dir: string, python: string, requirements: readonly string[]): Promise<void> {
   console.error(`[python] creating ${dir} with ${requirements.join(' ')} (once; later runs reuse it)`)
   await rm(dir, { recursive: true, force: true })
   await run(process.env.SLUICE_PYTHON ?? 'python3', ['-m', 'venv', dir])
@@ -76,30 +69,4 @@ async function create(dir: string, python: string, marker: string, requirements:
   }).catch((error: unknown) => {
     throw new Error(`pip could not install ${requirements.join(' ')} into ${dir}: ${(error as { stderr?: string }).stderr ?? String(error)}`)
   })
-  await writeFile(marker, `${new Date().toISOString()}\n`)
-}
-
-/**
- * Test files run in parallel processes: the first to take the lock (a folder, created atomically)
- * installs, the others wait for its marker. A lock older than the longest install is stale.
- */
-async function withInstallLock(dir: string, marker: string, install: () => Promise<void>): Promise<void> {
-  const lock = `${dir}.lock`
-  await mkdir(join(dir, '..'), { recursive: true })
-  for (;;) {
-    if (existsSync(marker)) return
-    try {
-      await mkdir(lock)
-    } catch {
-      const lockAge = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now())
-      if (lockAge > 20 * 60_000) await rm(lock, { recursive: true, force: true })
-      await sleep(1000)
-      continue
-    }
-    try {
-      if (!existsSync(marker)) await install()
-    } finally {
-      await rm(lock, { recursive: true, force: true })
-    }
-  }
 }

@@ -5,13 +5,13 @@
  * cut short never counts as done (a marker file is written last).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http'
-import { homedir, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { installOnce, sluiceHome } from '../../scripts/lib/install-once.ts'
 import { pythonEnv } from '../../scripts/lib/python-env.ts'
 
 const run = promisify(execFile)
@@ -28,10 +28,6 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:41234`. */
   endpoint: string
   stop(): Promise<void>
-}
-
-function sluiceHome(): string {
-  return process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice')
 }
 
 /**
@@ -279,29 +275,11 @@ function freePort(): Promise<number> {
  */
 async function installed(name: string, file: string, install: (dir: string) => Promise<void>): Promise<string> {
   const dir = join(sluiceHome(), 'tools', name)
-  const marker = join(dir, '.complete')
-  const lock = `${dir}.lock`
-  await mkdir(join(sluiceHome(), 'tools'), { recursive: true })
-  while (!existsSync(marker)) {
-    try {
-      await mkdir(lock)
-    } catch {
-      const lockAge = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now())
-      if (lockAge > 20 * 60_000) await rm(lock, { recursive: true, force: true })
-      await sleep(1000)
-      continue
-    }
-    try {
-      if (!existsSync(marker)) {
-        console.error(`[object-servers] installing ${name} into ${dir} (once; later runs reuse it)`)
-        await rm(dir, { recursive: true, force: true })
-        await mkdir(dir, { recursive: true })
-        await install(dir)
-        await writeFile(marker, `${new Date().toISOString()}\n`)
-      }
-    } finally {
-      await rm(lock, { recursive: true, force: true })
-    }
-  }
+  await installOnce(dir, async () => {
+    console.error(`[object-servers] installing ${name} into ${dir} (once; later runs reuse it)`)
+    await rm(dir, { recursive: true, force: true })
+    await mkdir(dir, { recursive: true })
+    await install(dir)
+  })
   return join(dir, file)
 }

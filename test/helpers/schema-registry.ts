@@ -12,13 +12,12 @@
  * half is missing, is replaced by a producer of an empty list of runtime-editable properties.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { promisify } from 'node:util'
+import { installOnce, sluiceHome } from '../../scripts/lib/install-once.ts'
 
 const run = promisify(execFile)
 
@@ -80,36 +79,14 @@ async function waitUntilReady(child: ChildProcess, url: string, logFile: string)
   throw new Error(`the test Schema Registry did not answer within 120 s; see ${logFile}`)
 }
 
-function sluiceHome(): string {
-  return process.env.SLUICE_HOME ?? join(homedir(), '.cache', 'sluice')
-}
-
 /** The folder with the runnable registry; builds it with Maven the first time (about a minute). */
 async function installRegistry(): Promise<string> {
   const home = join(sluiceHome(), 'schema-registry', `apicurio-${APICURIO_VERSION}`)
-  const appDir = join(home, 'app')
-  const marker = join(home, '.complete')
-  await mkdir(home, { recursive: true })
-  const lock = `${home}.lock`
-  for (;;) {
-    if (existsSync(marker)) return appDir
-    try {
-      await mkdir(lock)
-    } catch {
-      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now())
-      if (age > 20 * 60_000) await rm(lock, { recursive: true, force: true })
-      await sleep(1000)
-      continue
-    }
-    try {
-      if (!existsSync(marker)) await build(home, appDir, marker)
-    } finally {
-      await rm(lock, { recursive: true, force: true })
-    }
-  }
+  await installOnce(home, () => build(home, join(home, 'app')))
+  return join(home, 'app')
 }
 
-async function build(home: string, appDir: string, marker: string): Promise<void> {
+async function build(home: string, appDir: string): Promise<void> {
   console.error(`[schema registry] building Apicurio Registry ${APICURIO_VERSION} from Maven Central into ${home} (once; later runs reuse it)`)
   const work = await mkdtemp(join(home, 'build-'))
   try {
@@ -129,7 +106,6 @@ async function build(home: string, appDir: string, marker: string): Promise<void
     })
     await rm(appDir, { recursive: true, force: true })
     await rename(join(work, 'target'), appDir)
-    await writeFile(marker, `${new Date().toISOString()}\n`)
   } finally {
     await rm(work, { recursive: true, force: true })
   }
