@@ -3,10 +3,10 @@
  * names one, publishes its address in KAFKA_BROKERS for every test file, and stops what it started.
  */
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startLocalKafka, stopLocalKafka, type LocalKafkaOptions } from '../src/local-kafka/index.ts'
+import { canListen, freePort } from './helpers/ports.ts'
 
 let started: LocalKafkaOptions | undefined
 
@@ -29,27 +29,8 @@ export async function globalTeardown(): Promise<void> {
 /** A port P such that P and P + 1 (the controller's) are both free on 127.0.0.1. */
 async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const port = await ephemeralPort()
+    const port = await freePort()
     if (port < 65535 && (await canListen(port + 1))) return port
   }
   throw new Error('no two consecutive free ports found on 127.0.0.1')
-}
-
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
-    })
-  })
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
 }
