@@ -128,12 +128,11 @@ export class Application {
       process.once('SIGTERM', onSignal)
     }
     const producer = this.#newProducer()
-    const storesBySource = storesOfSources(this.#topology)
-    this.#state =
-      storesBySource.size === 0
-        ? undefined
-        : new ApplicationState({ stateDir: this.options.stateDir ?? 'state', applicationId: this.options.applicationId, storesBySource, connection: this.#connection(), logger: this.#logger })
     try {
+      const storesBySource = storesOfSources(this.#topology)
+      if (storesBySource.size > 0) {
+        this.#state = new ApplicationState({ stateDir: this.options.stateDir ?? 'state', applicationId: this.options.applicationId, storesBySource, connection: this.#connection(), logger: this.#logger })
+      }
       await this.#createTopics()
       this.#processor = new RecordProcessor(this.#topology, this.#topics, this.#logger, this.#state)
       if (this.#processor.sourceTopics.length === 0) {

@@ -61,10 +61,12 @@ test('two instances share partitions across rebalances: state follows its partit
   try {
     const first = await instance('first')
     const firstRun = first.run()
+    firstRun.catch(() => undefined) // awaited below; a failure surfaces there, not as an unhandled rejection
     running.push({ app: first, run: firstRun })
     await produce(10)
     const second = await instance('second')
     const secondRun = second.run()
+    secondRun.catch(() => undefined)
     running.push({ app: second, run: secondRun })
     await produce(30)
     const processedByFirst = first.stats().processed
