@@ -207,7 +207,8 @@ type ClientApi = ((...args: unknown[]) => void) & Record<string, unknown>
 
 /**
  * Puts Sluice's aborted-transaction filter (see aborted-transactions.ts) in front of the client's
- * own, by wrapping the Fetch API the client looks up through its internal `getApi`. Checked by
+ * own, by wrapping the Fetch API the client looks up through its internal `getApi`; and makes the
+ * group's committed offsets read as stable (see requiringStableOffsets). Checked by
  * test/kafka/transactions.test.ts; re-check it when upgrading @platformatic/kafka (pinned).
  */
 function filterAbortedTransactions(consumer: ClientConsumer<Buffer, Buffer, string, Buffer>): void {
@@ -221,6 +222,7 @@ function filterAbortedTransactions(consumer: ClientConsumer<Buffer, Buffer, stri
   holder[getApi] = (name, callback) => {
     original(name, (error, api) => {
       if (error !== null && error !== undefined) return callback(error)
+      if (name === 'OffsetFetch') return callback(null, requiringStableOffsets(api as ClientApi))
       if (name !== 'Fetch') return callback(null, api)
       const fetch = api as ClientApi
       const filtered = Object.assign((...args: unknown[]) => {
@@ -233,4 +235,19 @@ function filterAbortedTransactions(consumer: ClientConsumer<Buffer, Buffer, stri
       callback(null, filtered)
     })
   }
+}
+
+/**
+ * OffsetFetch with require_stable (KIP-447), which the client always sends as false: while a
+ * transaction that commits offsets of the group is still completing (its commit markers not yet
+ * written), the broker answers UNSTABLE_OFFSET_COMMIT, which the client retries, instead of the
+ * offsets from before that transaction. Without it, a member taking over a partition right after
+ * the previous owner's last commit can read it again, and write its output twice.
+ */
+function requiringStableOffsets(offsetFetch: ClientApi): ClientApi {
+  return Object.assign((...args: unknown[]) => {
+    // (connection, groups, requireStable, callback)
+    if (args.length === 4) args[2] = true
+    offsetFetch(...args)
+  }, offsetFetch)
 }
