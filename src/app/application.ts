@@ -284,7 +284,16 @@ export class Application {
         const partitions = new Map<string, number>()
         for (const source of this.#topology.sources.keys()) partitions.set(source, (await admin.describeTopic(source)).partitions)
         const replication = (source: string) => this.#topics.get(source)?.config.replicationFactor ?? 1
-        await admin.createTopics(this.#state.changelogTopics((source) => partitions.get(source) ?? 1, replication))
+        const changelogs = this.#state.changelogTopics((source) => partitions.get(source) ?? 1, replication)
+        await admin.createTopics(changelogs)
+        for (const changelog of changelogs) {
+          const actual = (await admin.describeTopic(changelog.name)).partitions
+          if (actual !== changelog.partitions) {
+            throw new SluiceError('STATE_STORE', `Changelog topic "${changelog.name}" has ${actual} partitions, its source topic ${changelog.partitions}: state partitions would not match`, {
+              fix: 'A source topic’s partition count changed under a stateful application. Use a new applicationId (its state starts empty), or restore the partition count.',
+            })
+          }
+        }
       }
     } finally {
       await admin.close()

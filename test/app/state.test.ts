@@ -100,3 +100,17 @@ for (const guarantee of ['exactly-once', 'at-least-once'] as ProcessingGuarantee
     assert.deepEqual(firsts.sort((a, b) => a - b), Array.from({ length: 3 * KEYS }, (_, n) => n), "each key's first three inputs, across the restart")
   })
 }
+
+test('a changelog topic whose partition count differs from its source topic stops the application before it reads', async () => {
+  const input = await harness.topic('state-mismatch-in', 2)
+  const applicationId = uniqueName('state-mismatch-app')
+  applications.push(applicationId)
+  await harness.admin.createTopics([{ name: `${applicationId}-changelog-${input}-default`, partitions: 1 }])
+  const app = harness.app({ applicationId, stateDir: await harness.stateDir() })
+  app.dataframe(app.topic<string, number>(input)).update((n, state) => state.set('last', n), { stateful: true })
+  await assert.rejects(app.run(), (error: Error & { code?: string }) => {
+    assert.equal(error.code, 'STATE_STORE')
+    assert.match(error.message, /has 1 partitions, its source topic 2/)
+    return true
+  })
+})
