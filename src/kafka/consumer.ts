@@ -55,6 +55,12 @@ export class KafkaConsumer {
   readonly #options: ConsumerOptions
   #stream: MessagesStream<Buffer, Buffer, string, Buffer> | undefined
   #assigned: TopicPartition[] = []
+  /** The partitions held now, as `topic\u0000partition`: a message of any other is stale. */
+  #owned = new Set<string>()
+  /** Per held partition, the offset after the last message handed over (see `#accept`). */
+  #positions = new Map<string, bigint>()
+  /** Bumped at every revocation, so that messages buffered before it are checked again. */
+  #revocations = 0
   #paused = false
 
   constructor(options: ConsumerOptions) {
@@ -78,6 +84,7 @@ export class KafkaConsumer {
     this.clientConsumer.on('consumer:group:join', (payload) => {
       this.#revokeAll()
       this.#assigned = (payload.assignments ?? []).flatMap(({ topic, partitions }) => partitions.map((partition) => ({ topic, partition })))
+      this.#owned = new Set(this.#assigned.map(({ topic, partition }) => partitionKey(topic, partition)))
       this.#options.onAssigned?.(this.#assigned)
     })
     this.clientConsumer.on('consumer:group:rebalance', () => this.#revokeAll())
@@ -104,7 +111,9 @@ export class KafkaConsumer {
       wake?.()
       wake = undefined
     }
+    let bufferedAtRevocation = this.#revocations
     stream.on('data', (message) => {
+      if (!this.#accept(message.topic, message.partition, message.offset)) return
       buffer.push(fromClientMessage(message))
       // Backpressure: stop fetching while the caller is behind by a full batch.
       if (buffer.length >= MAX_BATCH) stream.pause()
@@ -121,7 +130,9 @@ export class KafkaConsumer {
     })
     for (;;) {
       if (buffer.length > 0) {
-        const batch = buffer
+        // Messages buffered before a revocation may be of partitions this member no longer holds.
+        const batch = bufferedAtRevocation === this.#revocations ? buffer : this.#withoutRevoked(buffer)
+        bufferedAtRevocation = this.#revocations
         buffer = []
         if (!this.#paused) stream.resume()
         yield batch
@@ -194,12 +205,56 @@ export class KafkaConsumer {
     }
   }
 
+  /**
+   * Whether a fetched message is handed over. @platformatic/kafka 2.12.1 still delivers fetches
+   * that were in flight during a rebalance: messages of partitions now held by another member, and,
+   * for partitions kept, messages it then fetches again from the committed offsets. Handing those
+   * over would process them twice. So a member takes only messages of partitions it holds, and of
+   * each only offsets after the last it handed over (gaps are normal: transaction markers).
+   * Not covered: a fetch still in flight across two rebalances that take a partition away and give
+   * it back; its messages look current.
+   */
+  #accept(topic: string, partition: number, offset: bigint): boolean {
+    const key = partitionKey(topic, partition)
+    if (!this.#owned.has(key)) return false
+    const next = this.#positions.get(key)
+    if (next !== undefined && offset < next) return false
+    this.#positions.set(key, offset + 1n)
+    return true
+  }
+
+  /**
+   * Drops buffered messages of partitions no longer held. Each such partition's position goes back
+   * to its first dropped message, so that if it comes back, its refetch from the committed offset
+   * hands those messages over again.
+   */
+  #withoutRevoked(buffer: ConsumedMessageWithSource[]): ConsumedMessageWithSource[] {
+    const kept: ConsumedMessageWithSource[] = []
+    const rewound = new Set<string>()
+    for (const message of buffer) {
+      const key = partitionKey(message.topic, message.partition)
+      if (this.#owned.has(key)) kept.push(message)
+      else if (!rewound.has(key)) {
+        rewound.add(key)
+        this.#positions.set(key, message.offset)
+      }
+    }
+    return kept
+  }
+
+  /** Positions stay: a partition kept through an eager rebalance is fetched again from its committed offset. */
   #revokeAll(): void {
+    this.#owned = new Set()
+    this.#revocations++
     if (this.#assigned.length === 0) return
     const revoked = this.#assigned
     this.#assigned = []
     this.#options.onRevoked?.(revoked)
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
 }
 
 type ApiCallback = (error: unknown, api?: unknown) => void
