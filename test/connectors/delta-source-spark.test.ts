@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test'
 import { KafkaAdmin } from '../../src/kafka/index.ts'
 import { sparkFixtures, type FixtureSet } from '../fixtures/delta/fixtures.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
-import { assertSameChanges, exitOf, publishedChanges, startSourceProcess, until, type Change } from './helpers.ts'
+import { assertSameChanges, exitOf, publishedChanges, startSourceProcess, untilSourceCommitted, type Change } from './helpers.ts'
 
 let fixtures: FixtureSet
 const topic = uniqueName('spark-orders')
@@ -46,7 +46,7 @@ test('a Spark-written change feed, SIGKILL at random moments: the topic equals w
   }
   const last = startSourceProcess(env)
   try {
-    await until('the restarted source catches up', async () => (await readTopic(topic, expected.length, { settleMs: 300, timeoutMs: 5000 })).length >= expected.length, 90_000)
+    await untilSourceCommitted(testBrokers(), env.APP_ID, topic, expectedTable.latestVersion)
   } finally {
     last.process.kill('SIGTERM')
     await exitOf(last.process)

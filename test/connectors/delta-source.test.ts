@@ -16,7 +16,7 @@ import { KafkaAdmin } from '../../src/kafka/index.ts'
 import { createLogger } from '../../src/observability/logger.ts'
 import { deltaRsStep } from '../../scripts/lib/delta-writers.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
-import { assertSameChanges, exitOf, publishedChanges, startSourceProcess, until, type Change } from './helpers.ts'
+import { assertSameChanges, exitOf, publishedChanges, startSourceProcess, until, untilSourceCommitted, type Change } from './helpers.ts'
 
 let admin: KafkaAdmin
 const createdTopics: string[] = []
@@ -150,7 +150,7 @@ describe('Delta source', () => {
     const expected = await expectedChanges(table)
     const last = start()
     try {
-      await until('the restarted source catches up', async () => (await readTopic(topic, expected.length, { settleMs: 300, timeoutMs: 5000 })).length >= expected.length, 90_000)
+      await untilSourceCommitted(testBrokers(), env.APP_ID, topic, Math.max(...expected.map((change) => change.version)))
     } finally {
       last.kill('SIGTERM')
       await exited(last)

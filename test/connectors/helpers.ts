@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { SourceRunner, type DeltaOffset } from '../../src/connectors/index.ts'
 import type { ConsumedMessage } from '../../src/kafka/index.ts'
 
 export interface Change {
@@ -75,4 +76,17 @@ export async function until(what: string, condition: () => boolean | Promise<boo
     assert.ok(Date.now() < deadline, `timed out waiting until ${what}`)
     await sleep(100)
   }
+}
+
+/**
+ * Waits until the Delta source of `topic` in application `applicationId` has committed every
+ * version up to `latestVersion`: its offset, read from the offsets topic as a restart would, is
+ * in the change phase past that version.
+ */
+export async function untilSourceCommitted(brokers: string[], applicationId: string, topic: string, latestVersion: number, timeoutMs = 90_000): Promise<void> {
+  const runner = new SourceRunner({ brokers, applicationId })
+  await until(`the source of ${topic} committed version ${latestVersion}`, async () => {
+    const offset = (await runner.committedOffsets()).get(`delta-${topic}`) as DeltaOffset | undefined
+    return offset?.phase === 'changes' && offset.version > latestVersion
+  }, timeoutMs)
 }
