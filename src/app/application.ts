@@ -18,6 +18,7 @@ import { createLogger, type Logger, type LogLevel } from '../observability/logge
 import { AtLeastOnceCheckpoint, TransactionalCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { persistentInstanceId } from './instance-id.ts'
 import { RecordProcessor, type ProcessingCounters } from './record-processor.ts'
+import { SchemaPreparation } from './schema-preparation.ts'
 import { ApplicationState, PartitionNotAssigned } from './state.ts'
 import { defineInternalTopic, defineTopic, newTopicOf, type AppTopic, type TopicOptions } from './topics.ts'
 
@@ -75,6 +76,7 @@ export class Application {
   readonly #stats: ApplicationStats = { processed: 0, skipped: 0, deadLettered: 0, tombstones: 0, checkpoints: 0, abortedCheckpoints: 0 }
   #processor: RecordProcessor | undefined
   #state: ApplicationState | undefined
+  #schemas: SchemaPreparation | undefined
   #running = false
   #stopRequested = false
 
@@ -138,6 +140,8 @@ export class Application {
       if (this.#processor.sourceTopics.length === 0) {
         throw new SluiceError('APP_CONFIG', 'app.run() has no pipeline to run', { fix: 'Create one with app.dataframe(app.topic("…")) before run().' })
       }
+      this.#schemas = new SchemaPreparation(this.#topics, this.#processor.sourceTopics)
+      await this.#schemas.prepareOutputs()
       this.#logger.info({ topics: this.#processor.sourceTopics, guarantee: this.#guarantee }, 'application starting')
       while (!this.#stopRequested) await this.#runConsumer(producer, this.#processor)
       this.#logger.info(this.stats(), 'application stopped')
@@ -199,6 +203,7 @@ export class Application {
             batch = batch.filter((message) => held.has(`${message.topic}\u0000${message.partition}`))
           }
         }
+        await this.#schemas?.prepareBatch(batch)
         for (const message of batch) {
           this.#processOne(processor, message, checkpoint)
           if (commitEvery > 0 && checkpoint.consumedCount >= commitEvery) await commit()
