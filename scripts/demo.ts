@@ -13,7 +13,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { Application } from '../src/app/index.ts'
-import { deltaSource, SourceRunner } from '../src/connectors/index.ts'
+import { deltaSource } from '../src/connectors/index.ts'
 import { SluiceError } from '../src/errors.ts'
 import { KafkaAdmin } from '../src/kafka/index.ts'
 import { startLocalKafka } from '../src/local-kafka/index.ts'
@@ -49,7 +49,6 @@ async function main(): Promise<void> {
   const logger = createLogger('warn')
   const ordersTopic = `sluice-demo-${run}-orders`
   const bigOrdersTopic = `sluice-demo-${run}-big-orders`
-  const sources = new SourceRunner({ brokers, applicationId: `sluice-demo-${run}`, commitIntervalMs: 500, logger })
   const source = deltaSource({
     table,
     topic: ordersTopic,
@@ -59,7 +58,9 @@ async function main(): Promise<void> {
     onProgress: ({ rows, totalRows }) => console.log(`snapshot: ${rows} of ${totalRows ?? '?'} rows published`),
   })
 
-  const app = new Application({ brokers, applicationId: `sluice-demo-${run}-pipeline`, stateDir: join(table, '..', 'state'), commitIntervalMs: 500, logger, handleSignals: false })
+  // One application runs both: the source into the orders topic, and the pipeline on that topic.
+  const app = new Application({ brokers, applicationId: `sluice-demo-${run}`, stateDir: join(table, '..', 'state'), commitIntervalMs: 500, logger })
+  app.source(source)
   const orders = app.topic<string, Order>(ordersTopic)
   const bigOrders = app.topic<string, Order & { change: string }>(bigOrdersTopic, { config: { partitions: 3 } })
   app
@@ -69,14 +70,7 @@ async function main(): Promise<void> {
     .update((order) => console.log(`pipeline: ${order.change.padEnd(24)} order ${String(order.id).padStart(3)}  ${order.customer.padEnd(4)} ${order.amount.toFixed(1).padStart(7)}  → ${bigOrdersTopic}`))
     .toTopic(bigOrders)
 
-  const stop = () => {
-    sources.stop()
-    app.stop()
-  }
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
-  const running = Promise.all([sources.run([source]), app.run()])
-  running.catch(stop)
+  const running = app.run() // until Ctrl-C (SIGINT) or SIGTERM
 
   let commit = 0
   const committing = setInterval(() => {
@@ -88,14 +82,15 @@ async function main(): Promise<void> {
       (error: unknown) => console.error(`table: commit failed: ${String(error)}`),
     )
   }, 5000)
-  if (seconds !== undefined) setTimeout(stop, seconds * 1000)
+  if (seconds !== undefined) setTimeout(() => app.stop(), seconds * 1000)
   console.log(`streaming ${table} → ${ordersTopic} → pipeline → ${bigOrdersTopic}${seconds === undefined ? ' (Ctrl-C stops)' : ` for ${seconds} s`}`)
   try {
     await running
   } finally {
     clearInterval(committing)
   }
-  console.log(`stopped: ${sources.stats(source.name).records} change records published exactly once; pipeline ${JSON.stringify(app.stats())}`)
+  const { sources, ...pipeline } = app.stats()
+  console.log(`stopped: ${sources[source.name]?.records ?? 0} change records published exactly once; pipeline ${JSON.stringify(pipeline)}`)
   const admin = new KafkaAdmin({ brokers })
   await admin.deleteTopics([ordersTopic, bigOrdersTopic]).catch(() => undefined)
   await admin.close()

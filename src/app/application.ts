@@ -18,6 +18,7 @@ import { createLogger, type Logger, type LogLevel } from '../observability/logge
 import { AtLeastOnceCheckpoint, TransactionalCheckpoint, type Checkpoint } from './checkpoint.ts'
 import { persistentInstanceId } from './instance-id.ts'
 import { RecordProcessor, type ProcessingCounters } from './record-processor.ts'
+import { SourceRunner, type Source, type SourceStats } from '../connectors/index.ts'
 import { SchemaPreparation } from './schema-preparation.ts'
 import { ApplicationState, PartitionNotAssigned } from './state.ts'
 import { defineInternalTopic, defineTopic, newTopicOf, type AppTopic, type TopicOptions } from './topics.ts'
@@ -66,6 +67,8 @@ export interface ApplicationStats extends ProcessingCounters {
   checkpoints: number
   /** Checkpoints given up because the group rebalanced under them (their input is read again). */
   abortedCheckpoints: number
+  /** Records each source committed, by source name. */
+  sources: Record<string, SourceStats>
 }
 
 export class Application {
@@ -73,10 +76,12 @@ export class Application {
   readonly #topology: Topology
   readonly #topics = new Map<string, AppTopic<unknown, unknown>>()
   readonly #logger: Logger
-  readonly #stats: ApplicationStats = { processed: 0, skipped: 0, deadLettered: 0, tombstones: 0, checkpoints: 0, abortedCheckpoints: 0 }
+  readonly #stats: Omit<ApplicationStats, 'sources'> = { processed: 0, skipped: 0, deadLettered: 0, tombstones: 0, checkpoints: 0, abortedCheckpoints: 0 }
   #processor: RecordProcessor | undefined
   #state: ApplicationState | undefined
   #schemas: SchemaPreparation | undefined
+  readonly #sources: Source[] = []
+  #sourceRunner: SourceRunner | undefined
   #running = false
   #stopRequested = false
 
@@ -101,6 +106,16 @@ export class Application {
     return topic
   }
 
+  /**
+   * Runs `source` (for example a Delta table's change feed) with the application: `run()` starts
+   * it, `stop()` stops it. It writes its records and offsets exactly once, in transactions of its
+   * own (see SourceRunner); pipelines of this application can read its topic.
+   */
+  source(source: Source): void {
+    if (this.#running) throw new SluiceError('APP_CONFIG', 'app.source() was called while the application runs', { fix: 'Add sources before app.run().' })
+    this.#sources.push(source)
+  }
+
   /** A dataframe of the records of `topic`; its steps run when the application runs. */
   dataframe<K, V>(topic: AppTopic<K, V>): StreamingDataFrame<V, K> {
     if (this.#topics.get(topic.name) !== (topic as AppTopic<unknown, unknown>)) {
@@ -113,7 +128,8 @@ export class Application {
 
   /** Counters since `run()` began. */
   stats(): Readonly<ApplicationStats> {
-    return { ...this.#stats, ...this.#processor?.counters }
+    const sources = Object.fromEntries(this.#sources.map((source) => [source.name, this.#sourceRunner?.stats(source.name) ?? { records: 0, checkpoints: 0 }]))
+    return { ...this.#stats, ...this.#processor?.counters, sources }
   }
 
   /**
@@ -137,13 +153,20 @@ export class Application {
       }
       await this.#createTopics()
       this.#processor = new RecordProcessor(this.#topology, this.#topics, this.#logger, this.#state)
-      if (this.#processor.sourceTopics.length === 0) {
-        throw new SluiceError('APP_CONFIG', 'app.run() has no pipeline to run', { fix: 'Create one with app.dataframe(app.topic("…")) before run().' })
+      if (this.#processor.sourceTopics.length === 0 && this.#sources.length === 0) {
+        throw new SluiceError('APP_CONFIG', 'app.run() has nothing to run', { fix: 'Create a pipeline with app.dataframe(app.topic("…")) or add a source with app.source() before run().' })
       }
       this.#schemas = new SchemaPreparation(this.#topics, this.#processor.sourceTopics)
       await this.#schemas.prepareOutputs()
-      this.#logger.info({ topics: this.#processor.sourceTopics, guarantee: this.#guarantee }, 'application starting')
-      while (!this.#stopRequested) await this.#runConsumer(producer, this.#processor)
+      const sources = this.#startSources()
+      this.#logger.info({ topics: this.#processor.sourceTopics, sources: this.#sources.map((source) => source.name), guarantee: this.#guarantee }, 'application starting')
+      try {
+        if (this.#processor.sourceTopics.length === 0) await sources // only sources: they run until stop()
+        else while (!this.#stopRequested) await this.#runConsumer(producer, this.#processor)
+      } finally {
+        this.#sourceRunner?.stop()
+        await sources
+      }
       this.#logger.info(this.stats(), 'application stopped')
     } finally {
       process.removeListener('SIGINT', onSignal)
@@ -158,6 +181,23 @@ export class Application {
   /** Asks `run()` to finish: it commits what was processed, closes, and resolves. */
   stop(): void {
     this.#stopRequested = true
+    this.#sourceRunner?.stop()
+  }
+
+  /** Starts the sources; resolves when they stopped, rejects (and stops the application) when one fails. */
+  #startSources(): Promise<void> {
+    if (this.#sources.length === 0) return Promise.resolve()
+    this.#sourceRunner = new SourceRunner({
+      ...this.#connection(),
+      applicationId: this.options.applicationId,
+      commitIntervalMs: this.options.commitIntervalMs ?? 1000,
+      logger: this.#logger,
+      ...(this.options.producer === undefined ? {} : { producer: this.options.producer }),
+    })
+    return this.#sourceRunner.run(this.#sources).catch((error: unknown) => {
+      this.stop()
+      throw error
+    })
   }
 
   get #guarantee(): ProcessingGuarantee {
