@@ -88,6 +88,7 @@ async function installRegistry(): Promise<string> {
 
 async function build(home: string, appDir: string): Promise<void> {
   console.error(`[schema registry] building Apicurio Registry ${APICURIO_VERSION} from Maven Central into ${home} (once; later runs reuse it)`)
+  await mkdir(home, { recursive: true })
   const work = await mkdtemp(join(home, 'build-'))
   try {
     const javaDir = join(work, 'src', 'main', 'java', 'dev', 'sluice', 'registry')
