@@ -4,13 +4,13 @@
  * input exactly once, in input order per key.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { KafkaAdmin, KafkaProducer } from '../../src/kafka/index.ts'
+import { exited, startChild, type SluiceChild } from '../helpers/child-process.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
 
 const KEYS = 50
@@ -18,33 +18,9 @@ const KEYS = 50
 const WAVE = 300
 const KILLS = 6
 
-interface RunningApp {
-  child: ChildProcess
-  /** Resolves when the instance holds partitions (it logged its assignment). */
-  assigned: Promise<void>
-}
-
-function startApp(env: Record<string, string>): RunningApp {
-  const child = spawn(process.execPath, ['test/apps/doubler.ts'], { env: { ...process.env, ...env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'inherit', 'pipe'] })
-  const assigned = new Promise<void>((resolve, reject) => {
-    let partial = ''
-    child.stderr?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.includes('"msg":"partitions assigned"')) resolve()
-        // Warnings, errors and anything that is not a log line (a crash) are shown.
-        else if (!line.startsWith('{"level":30')) process.stderr.write(`[doubler] ${line}\n`)
-      }
-    })
-    child.once('exit', (code, signal) => reject(new Error(`the application exited (${code ?? signal}) before it was assigned partitions`)))
-  })
-  assigned.catch(() => undefined)
-  return { child, assigned }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+/** The application as a child process; `ready` resolves once it holds partitions. */
+function startApp(env: Record<string, string>): SluiceChild {
+  return startChild('test/apps/doubler.ts', env, ['"msg":"partitions assigned"'])
 }
 
 test('SIGKILL at random moments, restarted each time: the read_committed output holds every input once, in order per key', async () => {
@@ -85,8 +61,8 @@ async function killAndRestart(admin: KafkaAdmin, input: string, output: string):
 
   let kills = 0
   for (; kills < KILLS; kills++) {
-    const { child, assigned } = startApp(env)
-    await assigned
+    const { child, ready } = startApp(env)
+    await ready
     await sleep(300 + Math.floor(Math.random() * 1500))
     child.kill('SIGKILL')
     await exited(child)
@@ -94,7 +70,7 @@ async function killAndRestart(admin: KafkaAdmin, input: string, output: string):
   killing = false
   await producing
   const last = startApp(env)
-  await last.assigned
+  await last.ready
   const deadline = Date.now() + 90_000
   for (;;) {
     const lag = await admin.consumerLag(env.APP_ID, [input])

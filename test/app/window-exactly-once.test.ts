@@ -8,13 +8,13 @@
  * second of event time in windows of one second: 50,000 window results.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { test } from 'node:test'
 import { KafkaAdmin, KafkaProducer } from '../../src/kafka/index.ts'
+import { exited, startChild, type SluiceChild } from '../helpers/child-process.ts'
 import { readTopic, testBrokers, uniqueName } from '../helpers/kafka.ts'
 import { BASE_TIME } from './stateful-harness.ts'
 
@@ -27,31 +27,9 @@ const KILLS = 5
 /** Input is produced in this many waves, 100 ms apart, so that kills land while events arrive. */
 const WAVES = 200
 
-interface RunningApp {
-  child: ChildProcess
-  assigned: Promise<void>
-}
-
-function startApp(env: Record<string, string>): RunningApp {
-  const child = spawn(process.execPath, ['test/apps/windowed-totals.ts'], { env: { ...process.env, ...env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'inherit', 'pipe'] })
-  const assigned = new Promise<void>((resolve, reject) => {
-    let partial = ''
-    child.stderr?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.includes('"msg":"partitions assigned"')) resolve()
-        else if (!line.startsWith('{"level":30')) process.stderr.write(`[windowed-totals] ${line}\n`)
-      }
-    })
-    child.once('exit', (code, signal) => reject(new Error(`the application exited (${code ?? signal}) before it was assigned partitions`)))
-  })
-  assigned.catch(() => undefined)
-  return { child, assigned }
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)))
+/** The application as a child process; `ready` resolves once it holds partitions. */
+function startApp(env: Record<string, string>): SluiceChild {
+  return startChild('test/apps/windowed-totals.ts', env, ['"msg":"partitions assigned"'])
 }
 
 /** Event i: its key, amount and event time. Times only grow, so no event is late. */
@@ -92,8 +70,8 @@ test(`windowed sums and counts of ${EVENTS} events under SIGKILL at random momen
 
     let kills = 0
     for (; kills < KILLS; kills++) {
-      const { child, assigned } = startApp(env)
-      await assigned
+      const { child, ready } = startApp(env)
+      await ready
       await sleep(500 + Math.floor(Math.random() * 2000))
       child.kill('SIGKILL')
       await exited(child)
@@ -101,7 +79,7 @@ test(`windowed sums and counts of ${EVENTS} events under SIGKILL at random momen
     await producing
     assert.equal(produced, EVENTS)
     const last = startApp(env)
-    await last.assigned
+    await last.ready
     const deadline = Date.now() + 150_000
     for (;;) {
       const lag = await admin.consumerLag(applicationId, [input])

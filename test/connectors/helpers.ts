@@ -3,10 +3,11 @@
  * holds exactly a change feed, and the Delta source as a child process to kill.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { SourceRunner, type DeltaOffset } from '../../src/connectors/index.ts'
 import type { ConsumedMessage } from '../../src/kafka/index.ts'
+import { exited, startChild } from '../helpers/child-process.ts'
 
 export interface Change {
   type: string
@@ -49,25 +50,12 @@ export function assertSameChanges(actual: Change[], expected: Change[]): void {
 
 /** The source as a child process (test/apps/delta-source.ts); `started` resolves when it began reading. */
 export function startSourceProcess(env: Record<string, string>): { process: ChildProcess; started: Promise<void> } {
-  const child = spawn(process.execPath, ['test/apps/delta-source.ts'], { env: { ...process.env, ...env, SLUICE_LOG_LEVEL: 'info' }, stdio: ['ignore', 'inherit', 'pipe'] })
-  const started = new Promise<void>((resolve, reject) => {
-    let partial = ''
-    child.stderr?.on('data', (chunk: Buffer) => {
-      const lines = (partial + chunk.toString()).split('\n')
-      partial = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line.includes('"msg":"source starting') || line.includes('"msg":"source resuming')) resolve()
-        else if (!line.startsWith('{"level":30')) process.stderr.write(`[delta-source] ${line}\n`)
-      }
-    })
-    child.once('exit', (code, signal) => reject(new Error(`the source process exited (${code ?? signal}) before it started reading`)))
-  })
-  started.catch(() => undefined)
-  return { process: child, started }
+  const { child, ready } = startChild('test/apps/delta-source.ts', env, ['"msg":"source starting', '"msg":"source resuming'])
+  return { process: child, started: ready }
 }
 
-export function exitOf(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))
+export async function exitOf(child: ChildProcess): Promise<void> {
+  await exited(child)
 }
 
 export async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 60_000): Promise<void> {
