@@ -56,7 +56,18 @@ export interface Checkpoint {
 
 /** The queue and chunked sending both guarantees share. */
 abstract class OutputQueue {
+  protected readonly producer: KafkaProducer
+  protected readonly consumer: KafkaConsumer
+  /** The state stores whose writes commit with this checkpoint, if the pipelines have any. */
+  protected readonly state: StateParticipant | undefined
   #queue: OutgoingMessage[] = []
+
+  constructor(producer: KafkaProducer, consumer: KafkaConsumer, state?: StateParticipant) {
+    this.producer = producer
+    this.consumer = consumer
+    this.state = state
+  }
+
   #lastConsumed = new Map<string, ConsumedMessageWithSource>()
   #consumedCount = 0
   /** The chain of chunk sends of this checkpoint, in order. */
@@ -120,34 +131,23 @@ abstract class OutputQueue {
 }
 
 export class TransactionalCheckpoint extends OutputQueue implements Checkpoint {
-  readonly #producer: KafkaProducer
-  readonly #consumer: KafkaConsumer
   /** Begun with the first chunk of output, or at commit when the checkpoint only moves offsets. */
   #transaction: Promise<KafkaTransaction> | undefined
-
-  readonly #state: StateParticipant | undefined
-
-  constructor(producer: KafkaProducer, consumer: KafkaConsumer, state?: StateParticipant) {
-    super()
-    this.#producer = producer
-    this.#consumer = consumer
-    this.#state = state
-  }
 
   async commit(): Promise<void> {
     if (this.consumedCount === 0 && this.#transaction === undefined && this.mark() === 0) return
     await this.drain()
     const transaction = await this.#begin()
-    await this.#state?.sendChangelog((messages) => transaction.sendWithOffsets(messages))
-    await transaction.sendOffsets(this.#consumer, this.lastConsumed)
+    await this.state?.sendChangelog((messages) => transaction.sendWithOffsets(messages))
+    await transaction.sendOffsets(this.consumer, this.lastConsumed)
     await transaction.commit()
     this.#transaction = undefined
     this.reset()
-    this.#state?.committed()
+    this.state?.committed()
   }
 
   async abort(): Promise<void> {
-    this.#state?.aborted()
+    this.state?.aborted()
     await this.drain().catch(() => undefined)
     const transaction = await this.#transaction?.catch(() => undefined)
     this.#transaction = undefined
@@ -161,39 +161,27 @@ export class TransactionalCheckpoint extends OutputQueue implements Checkpoint {
   }
 
   #begin(): Promise<KafkaTransaction> {
-    this.#transaction ??= this.#producer.beginTransaction()
+    this.#transaction ??= this.producer.beginTransaction()
     return this.#transaction
   }
 }
 
 export class AtLeastOnceCheckpoint extends OutputQueue implements Checkpoint {
-  readonly #producer: KafkaProducer
-  readonly #consumer: KafkaConsumer
-
-  readonly #state: StateParticipant | undefined
-
-  constructor(producer: KafkaProducer, consumer: KafkaConsumer, state?: StateParticipant) {
-    super()
-    this.#producer = producer
-    this.#consumer = consumer
-    this.#state = state
-  }
-
   async commit(): Promise<void> {
     await this.drain()
-    await this.#state?.sendChangelog((messages) => this.#producer.sendWithOffsets(messages))
-    await this.#consumer.commit(this.lastConsumed)
+    await this.state?.sendChangelog((messages) => this.producer.sendWithOffsets(messages))
+    await this.consumer.commit(this.lastConsumed)
     this.reset()
-    this.#state?.committed()
+    this.state?.committed()
   }
 
   async abort(): Promise<void> {
-    this.#state?.aborted()
+    this.state?.aborted()
     await this.drain().catch(() => undefined)
     this.reset()
   }
 
   protected sendChunk(messages: OutgoingMessage[]): Promise<void> {
-    return this.#producer.send(messages)
+    return this.producer.send(messages)
   }
 }
